@@ -1,0 +1,34 @@
+namespace Edge.Inference;
+
+/// <summary>
+/// Configuration for the plugin's model, bound from the <c>Inference</c> section
+/// (appsettings, environment <c>Inference__Model</c>, or <c>-model</c> on the command line).
+/// </summary>
+public sealed class InferenceOptions
+{
+    /// <summary>The configuration section these options are bound from.</summary>
+    public const string SectionName = "Inference";
+
+    /// <summary>The model: a path, a <c>file://</c> URI, or a remote URI served by a registered model source.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>Threads inside an operator; 0 lets ONNX Runtime choose.</summary>
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>Threads across operators; 0 lets ONNX Runtime choose.</summary>
+    public int InterOpThreads { get; set; }
+
+    /// <summary>Graph optimisation level.</summary>
+    public GraphOptimizationLevel GraphOptimization { get; set; } = GraphOptimizationLevel.All;
+
+    /// <summary>How frames become the model's input.</summary>
+    public ImagePreprocessing Preprocessing { get; set; } = new();
+
+    internal InferenceSessionOptions ToSessionOptions() => new()
+    {
+        IntraOpThreads = IntraOpThreads,
+        InterOpThreads = InterOpThreads,
+        GraphOptimization = GraphOptimization,
+        Preprocessing = Preprocessing,
+    };
+}

@@ -1,0 +1,75 @@
+namespace Edge.Inference;
+
+/// <summary>The order of colour channels a model expects.</summary>
+public enum ChannelOrder
+{
+    /// <summary>Red, green, blue.</summary>
+    Rgb,
+
+    /// <summary>Blue, green, red (OpenCV-trained models).</summary>
+    Bgr,
+}
+
+/// <summary>Where the channel dimension sits in an image tensor.</summary>
+public enum TensorLayout
+{
+    /// <summary>Read from the model's input shape: a dimension of 3 after the batch means NCHW.</summary>
+    Auto,
+
+    /// <summary>Batch, channels, height, width (PyTorch).</summary>
+    Nchw,
+
+    /// <summary>Batch, height, width, channels (TensorFlow).</summary>
+    Nhwc,
+}
+
+/// <summary>
+/// How a frame's pixels become a model's input: each 0-255 value v becomes
+/// <c>(v * Scale - Mean[c]) / Std[c]</c>, after a bilinear resize to the model's size.
+/// </summary>
+public sealed class ImagePreprocessing
+{
+    /// <summary>Channel order the model expects. Default RGB.</summary>
+    public ChannelOrder ChannelOrder { get; set; } = ChannelOrder.Rgb;
+
+    /// <summary>Tensor layout. Default: read from the model.</summary>
+    public TensorLayout Layout { get; set; } = TensorLayout.Auto;
+
+    /// <summary>Multiplier applied to 0-255 pixel values. Default 1/255. Ignored for uint8 inputs.</summary>
+    public float Scale { get; set; } = 1f / 255f;
+
+    /// <summary>Per-channel mean, in the model's channel order, subtracted after scaling. Default 0.</summary>
+    public float[] Mean { get; set; } = [0f, 0f, 0f];
+
+    /// <summary>Per-channel standard deviation, in the model's channel order. Default 1.</summary>
+    public float[] Std { get; set; } = [1f, 1f, 1f];
+
+    /// <summary>Width used when the model's width is not fixed; 0 keeps the frame's width.</summary>
+    public int Width { get; set; }
+
+    /// <summary>Height used when the model's height is not fixed; 0 keeps the frame's height.</summary>
+    public int Height { get; set; }
+
+    internal void Validate()
+    {
+        if (Mean is not { Length: 3 } || Std is not { Length: 3 })
+        {
+            throw new ArgumentException("Preprocessing Mean and Std each need exactly 3 values, one per channel.");
+        }
+
+        if (Std.Any(s => s == 0f || !float.IsFinite(s)))
+        {
+            throw new ArgumentException($"Preprocessing Std values must be finite and non-zero; got [{string.Join(", ", Std)}].");
+        }
+
+        if (!float.IsFinite(Scale) || Scale == 0f)
+        {
+            throw new ArgumentException($"Preprocessing Scale must be finite and non-zero; got {Scale}.");
+        }
+
+        if (Width < 0 || Height < 0)
+        {
+            throw new ArgumentException("Preprocessing Width and Height must be 0 (use the frame's) or positive.");
+        }
+    }
+}
