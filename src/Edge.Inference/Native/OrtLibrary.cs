@@ -163,7 +163,10 @@ internal static class OrtLibrary
         }
         catch (DllNotFoundException e)
         {
-            return e.Message.Replace(Environment.NewLine, " ", StringComparison.Ordinal);
+            // Keep the loader's own words (dlerror), not the runtime's advice wrapped around them.
+            var message = e.Message.Replace(Environment.NewLine, " ", StringComparison.Ordinal);
+            var marker = message.LastIndexOf("environment variable:", StringComparison.Ordinal);
+            return (marker >= 0 ? message[(marker + "environment variable:".Length)..] : message).Trim();
         }
         catch (BadImageFormatException e)
         {

@@ -1,0 +1,27 @@
+using Edge.Inference;
+using Edge.Plugin;
+using Edge.Plugin.Hosting;
+
+var builder = EdgePlugin.CreateBuilder(args);
+builder.Services.AddOnnxInference();
+builder.AddPlugin<ColourClassifier.DominantColour>();
+await using var plugin = builder.Build();
+return await plugin.RunAsync();
+
+namespace ColourClassifier
+{
+    /// <summary>Publishes the dominant colour of each frame and the model's confidence in it.</summary>
+    internal sealed class DominantColour(InferenceSession model) : FramePlugin
+    {
+        protected override async ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken)
+        {
+            var probabilities = model.Run(frame, cancellationToken)["probabilities"];
+            var best = Scores.Top(probabilities, 1, model.Labels)[0];
+            await context.PublishAsync(
+                "env.colour.dominant",
+                best.Label,
+                new() { ["confidence"] = best.Score.ToString("F3", System.Globalization.CultureInfo.InvariantCulture), ["input"] = Path.GetFileName(frame.Source) },
+                cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,292 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using Edge.Plugin.Hosting.Publishing;
+using Edge.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+namespace Edge.Plugin.Hosting;
+
+/// <summary>The entry point of a plugin program.</summary>
+public static class EdgePlugin
+{
+    /// <summary>
+    /// Creates a builder from the command line. Configuration comes, lowest first, from
+    /// appsettings.json next to the program, the environment (<c>Plugin__Input</c>), then the
+    /// command line (<c>-input</c>).
+    /// </summary>
+    public static EdgePluginBuilder CreateBuilder(string[] args) => new(args);
+}
+
+/// <summary>Configures a plugin's services, options and arguments before <see cref="Build"/>.</summary>
+public sealed class EdgePluginBuilder
+{
+    private readonly string[] _args;
+    private readonly HostApplicationBuilder _host;
+    private readonly List<PluginArgument> _arguments = [.. PluginArguments.Standard];
+    private Action<IServiceCollection>? _addRunner;
+    private string? _pluginName;
+
+    internal EdgePluginBuilder(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        _args = args;
+        _host = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            // The host's own command-line provider rejects pywaggle's single-dash options; ours maps them.
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+            ApplicationName = ProgramName,
+        });
+    }
+
+    /// <summary>The services: register publishers, model sources and the plugin's own dependencies here.</summary>
+    public IServiceCollection Services => _host.Services;
+
+    /// <summary>Configuration, before the command line is applied.</summary>
+    public IConfigurationManager Configuration => _host.Configuration;
+
+    /// <summary>Logging configuration.</summary>
+    public ILoggingBuilder Logging => _host.Logging;
+
+    /// <summary>The options the plugin accepts, the standard ones first.</summary>
+    public IReadOnlyList<PluginArgument> Arguments => _arguments;
+
+    private static string ProgramName => Assembly.GetEntryAssembly()?.GetName().Name ?? "plugin";
+
+    /// <summary>
+    /// Adds an option of the plugin's own, such as <c>-threshold 0.5</c>. Its value lands at
+    /// <paramref name="configurationKey"/> (default <c>Plugin:&lt;name&gt;</c>) and shows in --help.
+    /// </summary>
+    public EdgePluginBuilder AddArgument(string name, string description, string? defaultValue = null, string? configurationKey = null, bool isFlag = false)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentException.ThrowIfNullOrWhiteSpace(description);
+        if (_arguments.Any(a => string.Equals(a.Name, name, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ArgumentException($"Option -{name} is already defined.", nameof(name));
+        }
+
+        var key = configurationKey ?? $"{PluginOptions.SectionName}:{name}";
+        _arguments.Add(new PluginArgument(name, description, key, isFlag, defaultValue));
+        if (defaultValue is not null && _host.Configuration[key] is null)
+        {
+            _host.Configuration.AddInMemoryCollection([new KeyValuePair<string, string?>(key, defaultValue)]);
+        }
+
+        return this;
+    }
+
+    /// <summary>Registers the plugin: a <see cref="FramePlugin"/> the host feeds frames to.</summary>
+    public EdgePluginBuilder AddPlugin<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TPlugin>()
+        where TPlugin : FramePlugin
+    {
+        if (_pluginName is not null)
+        {
+            throw new InvalidOperationException($"{_pluginName} is already registered; a program runs one plugin.");
+        }
+
+        _pluginName = typeof(TPlugin).Name;
+        _host.Services.AddSingleton<TPlugin>();
+        _addRunner = services => services.AddHostedService<FramePluginRunner<TPlugin>>();
+        return this;
+    }
+
+    /// <summary>
+    /// Applies the command line and builds the host. A bad command line does not throw here: the
+    /// returned host prints the problem and usage, and <see cref="EdgePluginHost.RunAsync"/> returns 2.
+    /// </summary>
+    public EdgePluginHost Build()
+    {
+        Dictionary<string, string?>? values;
+        try
+        {
+            values = PluginArguments.Parse(_args, _arguments);
+        }
+        catch (UsageException e)
+        {
+            return EdgePluginHost.ForUsage(PluginArguments.Usage(ProgramName, _arguments), e.Message);
+        }
+
+        if (values is null)
+        {
+            return EdgePluginHost.ForUsage(PluginArguments.Usage(ProgramName, _arguments), error: null);
+        }
+
+        _host.Configuration.AddInMemoryCollection(values);
+        var settings = new PluginOptions();
+        _host.Configuration.GetSection(PluginOptions.SectionName).Bind(settings);
+        RunMode mode;
+        try
+        {
+            mode = ChooseMode(settings.Mode);
+        }
+        catch (UsageException e)
+        {
+            return EdgePluginHost.ForUsage(PluginArguments.Usage(ProgramName, _arguments), e.Message);
+        }
+
+        ConfigureLogging(mode, settings.Verbose);
+        ConfigureServices(mode);
+        return new EdgePluginHost(_host.Build());
+    }
+
+    internal static RunMode ChooseMode(string? text, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        return text?.Trim().ToLowerInvariant() switch
+        {
+            "dev" or "development" => RunMode.Development,
+            "prod" or "production" => RunMode.Production,
+            null or "" => environment("WAGGLE_PLUGIN_HOST") is not null || environment("WAGGLE_APP_ID") is not null
+                ? RunMode.Production
+                : RunMode.Development,
+            _ => throw new UsageException($"option -mode takes dev or prod, not '{text}'"),
+        };
+    }
+
+    private void ConfigureLogging(RunMode mode, bool verbose)
+    {
+        _host.Logging.ClearProviders();
+        _host.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+
+        // stdout carries results only; every log line goes to stderr.
+        _host.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        _host.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
+        _host.Logging.AddFilter("Microsoft", verbose ? LogLevel.Information : LogLevel.Warning);
+
+        // The host logs a start-up failure with its stack trace; RunAsync reports it in one line instead.
+        _host.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", verbose ? LogLevel.Information : LogLevel.None);
+        _ = mode;
+    }
+
+    private void ConfigureServices(RunMode mode)
+    {
+        var services = _host.Services;
+        services.AddSingleton(new PluginRunState { Mode = mode });
+        services.AddModelStore();
+        services.AddOptions<PluginOptions>().BindConfiguration(PluginOptions.SectionName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginOptions>, PluginOptionsValidator>());
+        services.AddOptions<PluginOptions>().ValidateOnStart();
+
+        var stdout = new StdoutPublisherOptions();
+        _host.Configuration.GetSection("Publishing:Stdout").Bind(stdout);
+        services.AddOptions<StdoutPublisherOptions>().BindConfiguration("Publishing:Stdout");
+        var otherPublishers = services.Any(s => s.ServiceType == typeof(IMeasurementPublisher));
+        if (stdout.Enabled ?? (mode == RunMode.Development || !otherPublishers))
+        {
+            services.AddSingleton<IMeasurementPublisher>(sp => new StdoutPublisher(sp.GetRequiredService<IOptions<StdoutPublisherOptions>>()));
+        }
+
+        if (Environment.GetEnvironmentVariable(RunLogPublisher.DirectoryVariable) is { Length: > 0 } runLog)
+        {
+            services.AddSingleton<IMeasurementPublisher>(_ => new RunLogPublisher(runLog));
+        }
+
+        if (_addRunner is null)
+        {
+            throw new InvalidOperationException("No plugin registered: call builder.AddPlugin<YourPlugin>() before Build().");
+        }
+
+        _addRunner(services);
+    }
+
+    private sealed class PluginOptionsValidator : IValidateOptions<PluginOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, PluginOptions options)
+        {
+            var failures = new List<string>();
+            if (string.IsNullOrWhiteSpace(options.Input))
+            {
+                failures.Add("Plugin:Input is not set: give -input <file, folder or glob>, or set Plugin__Input.");
+            }
+
+            if (options.Interval < 0 || double.IsNaN(options.Interval) || double.IsInfinity(options.Interval))
+            {
+                failures.Add($"Plugin:Interval must be 0 or more seconds; got {options.Interval}.");
+            }
+
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+    }
+}
+
+/// <summary>A built plugin, ready to run.</summary>
+public sealed class EdgePluginHost : IAsyncDisposable
+{
+    private readonly IHost? _host;
+    private readonly string? _usage;
+    private readonly string? _usageError;
+
+    internal EdgePluginHost(IHost host) => _host = host;
+
+    private EdgePluginHost(string usage, string? error)
+    {
+        _usage = usage;
+        _usageError = error;
+    }
+
+    /// <summary>The services, once built; null when the command line was wrong or asked for help.</summary>
+    public IServiceProvider? Services => _host?.Services;
+
+    internal static EdgePluginHost ForUsage(string usage, string? error) => new(usage, error);
+
+    /// <summary>
+    /// Runs until the input is exhausted or the process is stopped, and returns the exit code:
+    /// 0 success, 1 a frame or publish failed, 2 bad command line, 3 start-up failed.
+    /// </summary>
+    public async Task<int> RunAsync(CancellationToken cancellationToken = default)
+    {
+        if (_host is null)
+        {
+            if (_usageError is null)
+            {
+                await Console.Out.WriteLineAsync(_usage).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
+            await Console.Error.WriteLineAsync($"error: {_usageError}{Environment.NewLine}{Environment.NewLine}{_usage}").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            await _host.StartAsync(cancellationToken).ConfigureAwait(false);
+            await _host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OptionsValidationException e)
+        {
+            await Console.Error.WriteLineAsync($"error: invalid configuration: {string.Join(" ", e.Failures)}").ConfigureAwait(false);
+            return ExitCodes.StartFailed;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync($"error: the plugin could not start: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.StartFailed;
+        }
+
+        return _host.Services.GetRequiredService<PluginRunState>().ExitCode;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_host is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            _host?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Logging;
+
+namespace Edge.Plugin.Hosting;
+
+/// <summary>What a plugin uses to report: publishing measurements, the run mode, a logger.</summary>
+public sealed partial class PluginContext
+{
+    private readonly IReadOnlyList<IMeasurementPublisher> _publishers;
+
+    internal PluginContext(RunMode mode, IReadOnlyList<IMeasurementPublisher> publishers, ILogger logger)
+    {
+        Mode = mode;
+        _publishers = publishers;
+        Logger = logger;
+    }
+
+    /// <summary>Development or production.</summary>
+    public RunMode Mode { get; }
+
+    /// <summary>The plugin's logger; it writes to stderr.</summary>
+    public ILogger Logger { get; }
+
+    /// <summary>The frame being processed, whose grab time stamps what is published.</summary>
+    public Frame? CurrentFrame { get; internal set; }
+
+    /// <summary>Failures counted so far: frames that could not be read or processed, and publishes that failed.</summary>
+    public int Failures { get; internal set; }
+
+    /// <summary>
+    /// Publishes a measurement stamped with the current frame's grab time (or now, outside a frame)
+    /// to every active publisher.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name breaks Waggle's naming rules; the message names the rule.</exception>
+    public ValueTask PublishAsync(string name, MeasurementValue value, Dictionary<string, string>? meta = null, CancellationToken cancellationToken = default) =>
+        PublishAsync(new Measurement(name, value, CurrentFrame?.TimestampNs ?? Clock.NowNs(), meta), cancellationToken);
+
+    /// <summary>Publishes a measurement to every active publisher. One publisher's failure does not stop the others.</summary>
+    public async ValueTask PublishAsync(Measurement measurement, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(measurement);
+        foreach (var publisher in _publishers)
+        {
+            try
+            {
+                await publisher.PublishAsync(measurement, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Failures++;
+                LogPublishFailed(Logger, e, measurement.Name, publisher.Name);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Publishing {Name} to {Publisher} failed")]
+    private static partial void LogPublishFailed(ILogger logger, Exception error, string name, string publisher);
+}

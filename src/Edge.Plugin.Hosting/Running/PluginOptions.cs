@@ -1,0 +1,20 @@
+namespace Edge.Plugin.Hosting;
+
+/// <summary>The plugin's run settings, bound from the <c>Plugin</c> configuration section and the command line.</summary>
+public sealed class PluginOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Plugin";
+
+    /// <summary>Where frames come from (<c>-input</c>).</summary>
+    public string? Input { get; set; }
+
+    /// <summary>Seconds between frames (<c>-interval</c>); 0 processes frames as they come.</summary>
+    public double Interval { get; set; }
+
+    /// <summary>Debug logging (<c>-verbose</c>).</summary>
+    public bool Verbose { get; set; }
+
+    /// <summary><c>dev</c> or <c>prod</c> (<c>-mode</c>); empty chooses from the environment.</summary>
+    public string? Mode { get; set; }
+}
