@@ -359,21 +359,36 @@ public sealed unsafe partial class InferenceSession : IDisposable
 
         for (var i = 0; i < given.Length; i++)
         {
-            var tensor = given[i] ?? throw new ArgumentNullException(nameof(given), $"The tensor for {kind} '{expected[i].Name}' is null.");
-            var info = expected[i];
-            if (tensor.ElementType != info.ElementType)
-            {
-                throw new OnnxRuntimeException(
-                    OrtErrorCode.InvalidArgument,
-                    $"{Capitalize(kind)} '{info.Name}' expects element type {info.ElementType}{info.ShapeText}; the tensor given is {tensor}.");
-            }
+            CheckArgument(given[i], expected[i], kind);
+        }
+    }
 
-            if (!ShapeFits(tensor.Shape, info.Shape))
-            {
-                throw new OnnxRuntimeException(
-                    OrtErrorCode.InvalidArgument,
-                    $"{Capitalize(kind)} '{info.Name}' expects shape {info.ShapeText}; the tensor given has shape {TensorInfo.FormatShape(tensor.ShapeArray)}.");
-            }
+    private static void CheckArgument(Tensor? tensor, TensorInfo info, string kind)
+    {
+        if (tensor is null)
+        {
+            throw new ArgumentNullException(nameof(tensor), $"The tensor for {kind} '{info.Name}' is null.");
+        }
+
+        if (tensor.ElementType != info.ElementType)
+        {
+            throw new OnnxRuntimeException(
+                OrtErrorCode.InvalidArgument,
+                $"{Capitalize(kind)} '{info.Name}' expects element type {info.ElementType}{info.ShapeText}; the tensor given is {tensor}.");
+        }
+
+        if (!ShapeFits(tensor.Shape, info.Shape))
+        {
+            throw new OnnxRuntimeException(
+                OrtErrorCode.InvalidArgument,
+                $"{Capitalize(kind)} '{info.Name}' expects shape {info.ShapeText}; the tensor given has shape {TensorInfo.FormatShape(tensor.ShapeArray)}.");
+        }
+
+        if (kind == "output" && tensor is StringTensor)
+        {
+            throw new OnnxRuntimeException(
+                OrtErrorCode.InvalidArgument,
+                $"Output '{info.Name}' holds strings, which the runtime allocates itself; call Run(inputs) and read it from the returned outputs.");
         }
     }
 
