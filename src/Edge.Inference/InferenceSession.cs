@@ -100,6 +100,11 @@ public sealed unsafe partial class InferenceSession : IDisposable
     private static InferenceSession Create(InferenceSessionOptions options, Func<nint, nint> open, string source)
     {
         options.Validate();
+
+        // The environment must exist before any provider append: the append logs through ORT's default
+        // logger, and without one it fails with "Attempt to use DefaultLogger but none has been registered"
+        // instead of naming the missing library.
+        _ = OrtEnvironment.Handle;
         var compiled = OnnxRuntime.CompiledProviders;
         var provider = options.ExecutionProvider;
         var skipped = new List<SkippedProvider>();

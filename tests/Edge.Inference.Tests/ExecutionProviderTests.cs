@@ -165,6 +165,15 @@ public sealed class ExecutionProviderTests
         Assert.False(settings.ContainsKey("device_type"));
     }
 
+    [Fact]
+    public void Reasons_DropTheRuntimesSourceLocation()
+    {
+        const string line = "/onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:1988 onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library /x/libonnxruntime_providers_shared.so with error: cannot open shared object file";
+
+        Assert.Equal("Failed to load library /x/libonnxruntime_providers_shared.so with error: cannot open shared object file", Native.OrtLog.Capture.Shorten(line));
+        Assert.Equal("plain words", Native.OrtLog.Capture.Shorten(" plain words "));
+    }
+
     /// <summary>Keeps what was logged, to assert on it.</summary>
     internal sealed class ListLogger : ILogger
     {

@@ -2,7 +2,7 @@
  * settings as the .NET harness, driven through ONNX Runtime's C API with nothing in between.
  *
  * usage: ort_bench LIBONNXRUNTIME MODEL ITERATIONS INTRA_OP_THREADS
- * prints: ns_per_run=<mean over ITERATIONS after a warm-up>
+ * prints: ns_per_run=<mean over ITERATIONS after a warm-up> min_batch_ns=<fastest of 10 batches' means>
  *
  * Only the OrtApi slots called here are declared, by zero-based index into struct OrtApi
  * (onnxruntime_c_api.h); every input and output must be a float tensor of fixed shape. */
@@ -74,8 +74,15 @@ int main(int argc, char **argv) {
   Status (*run)(void *, void *, char **, void **, size_t, char **, size_t, void **) = api[9];
   long warmup = iterations / 10 + 1;
   for (long k = 0; k < warmup; k++) check(run(session, NULL, input_names, inputs, input_count, output_names, output_count, outputs), "Run");
-  double start = now_ns();
-  for (long k = 0; k < iterations; k++) check(run(session, NULL, input_names, inputs, input_count, output_names, output_count, outputs), "Run");
-  printf("ns_per_run=%.1f\n", (now_ns() - start) / (double)iterations);
+  /* Ten batches: the mean of all, and the fastest batch's mean, which other load on the machine disturbs least. */
+  long batch = iterations / 10 > 0 ? iterations / 10 : 1;
+  double start = now_ns(), best = 1e300;
+  for (int b = 0; b < 10; b++) {
+    double batch_start = now_ns();
+    for (long k = 0; k < batch; k++) check(run(session, NULL, input_names, inputs, input_count, output_names, output_count, outputs), "Run");
+    double mean = (now_ns() - batch_start) / (double)batch;
+    if (mean < best) best = mean;
+  }
+  printf("ns_per_run=%.1f min_batch_ns=%.1f\n", (now_ns() - start) / (double)(batch * 10), best);
   return 0;
 }

@@ -116,12 +116,22 @@ internal static unsafe class OrtLog
 
         public void Dispose() => t_capture = _outer;
 
-        /// <summary>Drops ORT's "/onnxruntime_src/...cc:123 Function()" prefix, which tells a user nothing.</summary>
+        /// <summary>
+        /// Drops ORT's "/onnxruntime_src/...cc:123 Function() [ONNXRuntimeError] : 1 : FAIL : " prefix,
+        /// which tells a plugin author nothing, and keeps the sentence after it.
+        /// </summary>
         internal static string Shorten(string line)
         {
-            var marker = line.LastIndexOf("] : ", StringComparison.Ordinal);
-            var text = marker >= 0 ? line[(marker + 4)..] : line;
-            return text.Trim();
+            const string Marker = "[ONNXRuntimeError] : ";
+            var at = line.IndexOf(Marker, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                return line.Trim();
+            }
+
+            // What follows the marker is "<code number> : <code name> : <message>".
+            var parts = line[(at + Marker.Length)..].Split(" : ", 3);
+            return (parts.Length == 3 ? parts[2] : parts[^1]).Trim();
         }
     }
 }

@@ -123,11 +123,11 @@ internal static class ExecutionProviders
             return null;
         }
 
-        var error = OrtApi.ToException(status);
+        var error = OrtLog.Capture.Shorten(OrtApi.ToException(status).Message);
         var detail = capture.Text();
-        return detail.Length == 0 || error.Message.Contains(detail, StringComparison.Ordinal)
-            ? error.Message.Trim()
-            : $"{error.Message.Trim()} ({detail})";
+        return detail.Length == 0 || error.Contains(detail, StringComparison.Ordinal)
+            ? error
+            : $"{error} ({detail})";
     }
 
     internal static List<KeyValuePair<string, string>> CudaSettings(ExecutionProviderOptions options)
