@@ -74,10 +74,123 @@ def dynamic_relu():
     return finish(graph)
 
 
+def slow_loop():
+    """A Loop of MatMul + Tanh whose trip count is an input, so a test can make one run last long
+    enough to cancel it, and a short run still has a known answer (iterations=0 returns x)."""
+    rng = np.random.default_rng(7)
+    weights = (rng.standard_normal((256, 256)) / 16.0).astype(np.float32)
+    body = helper.make_graph(
+        [
+            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+            helper.make_node("MatMul", ["v_in", "w"], ["product"]),
+            helper.make_node("Tanh", ["product"], ["v_out"]),
+        ],
+        "step",
+        [
+            helper.make_tensor_value_info("i", TensorProto.INT64, []),
+            helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("v_in", TensorProto.FLOAT, [64, 256]),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [64, 256]),
+        ],
+    )
+    graph = helper.make_graph(
+        [helper.make_node("Loop", ["iterations", "", "x"], ["y"], body=body)],
+        "slow_loop",
+        [
+            helper.make_tensor_value_info("iterations", TensorProto.INT64, []),
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [64, 256]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [64, 256])],
+        [numpy_helper.from_array(weights, "w")],
+    )
+    return finish(graph)
+
+
+# Every element type ORT's CPU provider handles, by the name the tests use for it.
+ALL_TYPES = {
+    "float": TensorProto.FLOAT, "double": TensorProto.DOUBLE, "float16": TensorProto.FLOAT16,
+    "bfloat16": TensorProto.BFLOAT16, "int8": TensorProto.INT8, "int16": TensorProto.INT16,
+    "int32": TensorProto.INT32, "int64": TensorProto.INT64, "uint8": TensorProto.UINT8,
+    "uint16": TensorProto.UINT16, "uint32": TensorProto.UINT32, "uint64": TensorProto.UINT64,
+    "bool": TensorProto.BOOL, "string": TensorProto.STRING,
+}
+
+
+def all_types():
+    """One Identity per element type, x_<type> -> y_<type>, over a symbolic length, so a test can
+    round-trip every type through the runtime and read outputs whose shape only the run knows."""
+    nodes, inputs, outputs = [], [], []
+    for name, kind in ALL_TYPES.items():
+        nodes.append(helper.make_node("Identity", [f"x_{name}"], [f"y_{name}"]))
+        inputs.append(helper.make_tensor_value_info(f"x_{name}", kind, ["n"]))
+        outputs.append(helper.make_tensor_value_info(f"y_{name}", kind, ["n"]))
+    return finish(helper.make_graph(nodes, "all_types", inputs, outputs))
+
+
+def mobilenet_v2(classes=1000):
+    """MobileNetV2's layer plan (width 1.0, 224x224, batch norm folded into conv bias) with fixed
+    random weights: 3.5M parameters and ~300M multiply-adds, the cost of the real network without
+    its download. Used by the overhead benchmark, never for answers."""
+    rng = np.random.default_rng(2)
+    nodes, weights = [], []
+    counter = [0]
+
+    def conv(x, cin, cout, k, stride, group=1, relu6=True):
+        counter[0] += 1
+        n = counter[0]
+        fan_in = cin // group * k * k
+        w = (rng.standard_normal((cout, cin // group, k, k)) * np.sqrt(2.0 / fan_in)).astype(np.float32)
+        b = (rng.standard_normal(cout) * 0.01).astype(np.float32)
+        weights.extend([numpy_helper.from_array(w, f"w{n}"), numpy_helper.from_array(b, f"b{n}")])
+        out = f"conv{n}"
+        nodes.append(helper.make_node("Conv", [x, f"w{n}", f"b{n}"], [out], kernel_shape=[k, k],
+                                      strides=[stride, stride], pads=[k // 2] * 4, group=group))
+        if not relu6:
+            return out
+        nodes.append(helper.make_node("Clip", [out, "zero", "six"], [f"relu{n}"]))
+        return f"relu{n}"
+
+    weights.extend([numpy_helper.from_array(np.array(0, np.float32), "zero"),
+                    numpy_helper.from_array(np.array(6, np.float32), "six")])
+    x = conv("input", 3, 32, 3, 2)
+    cin = 32
+    for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]:
+        for i in range(n):
+            stride = s if i == 0 else 1
+            hidden = cin * t
+            y = conv(x, cin, hidden, 1, 1) if t != 1 else x
+            y = conv(y, hidden, hidden, 3, stride, group=hidden)
+            y = conv(y, hidden, c, 1, 1, relu6=False)
+            if stride == 1 and cin == c:
+                nodes.append(helper.make_node("Add", [x, y], [y + "_res"]))
+                y = y + "_res"
+            x, cin = y, c
+    x = conv(x, cin, 1280, 1, 1)
+    nodes.append(helper.make_node("GlobalAveragePool", [x], ["pooled"]))
+    nodes.append(helper.make_node("Flatten", ["pooled"], ["features"], axis=1))
+    fc = (rng.standard_normal((classes, 1280)) * np.sqrt(1.0 / 1280)).astype(np.float32)
+    weights.extend([numpy_helper.from_array(fc, "fc_w"), numpy_helper.from_array(np.zeros(classes, np.float32), "fc_b")])
+    nodes.append(helper.make_node("Gemm", ["features", "fc_w", "fc_b"], ["logits"], transB=1))
+    graph = helper.make_graph(
+        nodes,
+        "mobilenet_v2_random",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 224, 224])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, classes])],
+        weights,
+    )
+    return finish(graph, doc="MobileNetV2 layer plan with fixed random weights (benchmark only).")
+
+
 MODELS = {
     "colour-classifier.onnx": colour_classifier,
     "add.onnx": add,
     "dynamic-relu.onnx": dynamic_relu,
+    "slow-loop.onnx": slow_loop,
+    "all-types.onnx": all_types,
+    "mobilenet-v2-random.onnx": mobilenet_v2,
 }
 
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Edge.Inference.Native;
 using Edge.Plugin;
+using Microsoft.Extensions.Logging;
 
 namespace Edge.Inference;
 
@@ -9,21 +10,22 @@ namespace Edge.Inference;
 /// A loaded ONNX model, ready to run. Loading describes every input and output once; each run
 /// then passes pinned tensors straight to ONNX Runtime.
 /// </summary>
-public sealed unsafe class InferenceSession : IDisposable
+public sealed unsafe partial class InferenceSession : IDisposable
 {
     private readonly OrtHandle _session;
     private readonly NativeNames _inputNames;
     private readonly NativeNames _outputNames;
     private readonly Lock _frameGate = new();
     private FrameRunner? _frameRunner;
+    private OrtHandle? _spareRunOptions;
     private bool _disposed;
 
-    private InferenceSession(OrtHandle session, string source, InferenceSessionOptions options, string executionProvider)
+    private InferenceSession(OrtHandle session, string source, InferenceSessionOptions options, ExecutionProviderChoice providerChoice)
     {
         _session = session;
         Source = source;
         Options = options;
-        ExecutionProvider = executionProvider;
+        ProviderChoice = providerChoice;
         var allocator = OrtApi.GetDefaultAllocator();
         Inputs = Describe(session.DangerousGetHandle(), input: true, allocator);
         Outputs = Describe(session.DangerousGetHandle(), input: false, allocator);
@@ -39,8 +41,11 @@ public sealed unsafe class InferenceSession : IDisposable
     /// <summary>The options the session was created with.</summary>
     public InferenceSessionOptions Options { get; }
 
-    /// <summary>The execution provider the session runs on, such as "CPU".</summary>
-    public string ExecutionProvider { get; }
+    /// <summary>The execution provider the session runs on, such as "CPU", "CUDA" or "TensorRT".</summary>
+    public string ExecutionProvider => ProviderChoice.Provider;
+
+    /// <summary>The provider in use, each provider skipped on the way and why, and those compiled in.</summary>
+    public ExecutionProviderChoice ProviderChoice { get; }
 
     /// <summary>The model's inputs, in graph order.</summary>
     public IReadOnlyList<TensorInfo> Inputs { get; }
@@ -95,30 +100,133 @@ public sealed unsafe class InferenceSession : IDisposable
     private static InferenceSession Create(InferenceSessionOptions options, Func<nint, nint> open, string source)
     {
         options.Validate();
-        using var nativeOptions = new OrtHandle(OrtApi.CreateSessionOptions(), OrtRelease.SessionOptions);
-        var handle = nativeOptions.DangerousGetHandle();
-        OrtApi.SetGraphOptimizationLevel(handle, (int)options.GraphOptimization);
-        if (options.IntraOpThreads > 0)
+
+        // The environment must exist before any provider append: the append logs through ORT's default
+        // logger, and without one it fails with "Attempt to use DefaultLogger but none has been registered"
+        // instead of naming the missing library.
+        _ = OrtEnvironment.Handle;
+        var compiled = OnnxRuntime.CompiledProviders;
+        var provider = options.ExecutionProvider;
+        var skipped = new List<SkippedProvider>();
+        foreach (var candidate in ExecutionProviders.Plan(provider))
         {
-            OrtApi.SetIntraOpThreads(handle, options.IntraOpThreads);
+            using var nativeOptions = NativeOptions(options);
+            var handle = nativeOptions.DangerousGetHandle();
+            var reason = ExecutionProviders.TryAppend(handle, candidate, provider, compiled);
+            if (reason is not null)
+            {
+                skipped.Add(new SkippedProvider(candidate.DisplayName, reason));
+                continue;
+            }
+
+            nint native;
+            try
+            {
+                native = open(handle);
+            }
+            catch (OnnxRuntimeException e) when (candidate.Kind != ProviderKind.Cpu && !IsModelError(e.ErrorCode))
+            {
+                // A provider whose library loads can still fail on this machine (no device, driver too old):
+                // that is a fallback too, not a reason to stop.
+                skipped.Add(new SkippedProvider(candidate.DisplayName, $"the session could not be created on it: {e.Message.Trim()}"));
+                continue;
+            }
+
+            var session = new OrtHandle(native, OrtRelease.Session);
+            try
+            {
+                var choice = new ExecutionProviderChoice(candidate.DisplayName, skipped, compiled);
+                var result = new InferenceSession(session, source, options, choice);
+                LogChoice(options, result);
+                return result;
+            }
+            catch
+            {
+                session.Dispose();
+                throw;
+            }
         }
 
-        if (options.InterOpThreads > 0)
-        {
-            OrtApi.SetInterOpThreads(handle, options.InterOpThreads);
-        }
+        throw new OnnxRuntimeException(
+            OrtErrorCode.ExecutionProviderFail,
+            $"ExecutionProvider:RequireGpu is set and no GPU provider could run {source}: " +
+            string.Join("; ", skipped.Select(s => $"{s.Provider}: {s.Reason}")) +
+            $". Compiled into ONNX Runtime {OnnxRuntime.Version} at {OnnxRuntime.LibraryPath}: {string.Join(", ", compiled)}. See docs/inference.md for GPU runtimes.");
+    }
 
-        var session = new OrtHandle(open(handle), OrtRelease.Session);
+    private static bool IsModelError(OrtErrorCode code) =>
+        code is OrtErrorCode.InvalidProtobuf or OrtErrorCode.NoSuchFile or OrtErrorCode.NoModel or OrtErrorCode.InvalidGraph;
+
+    private static OrtHandle NativeOptions(InferenceSessionOptions options)
+    {
+        var nativeOptions = new OrtHandle(OrtApi.CreateSessionOptions(), OrtRelease.SessionOptions);
         try
         {
-            return new InferenceSession(session, source, options, "CPU");
+            var handle = nativeOptions.DangerousGetHandle();
+            OrtApi.SetGraphOptimizationLevel(handle, (int)options.GraphOptimization);
+            OrtApi.SetExecutionMode(handle, (int)options.ExecutionMode);
+            if (options.IntraOpThreads > 0)
+            {
+                OrtApi.SetIntraOpThreads(handle, options.IntraOpThreads);
+            }
+
+            if (options.InterOpThreads > 0)
+            {
+                OrtApi.SetInterOpThreads(handle, options.InterOpThreads);
+            }
+
+            var spin = options.AllowSpinning ? "1" : "0";
+            OrtApi.AddSessionConfigEntry(handle, "session.intra_op.allow_spinning", spin);
+            OrtApi.AddSessionConfigEntry(handle, "session.inter_op.allow_spinning", spin);
+            if (options.ExecutionProvider.RequireGpu)
+            {
+                OrtApi.AddSessionConfigEntry(handle, "session.disable_cpu_ep_fallback", "1");
+            }
+
+            foreach (var (key, value) in options.ConfigEntries)
+            {
+                OrtApi.AddSessionConfigEntry(handle, key, value);
+            }
+
+            if (!string.IsNullOrEmpty(options.OptimizedModelPath))
+            {
+                OrtApi.SetOptimizedModelFilePath(handle, options.OptimizedModelPath);
+            }
+
+            if (!string.IsNullOrEmpty(options.ProfilingPrefix))
+            {
+                OrtApi.EnableProfiling(handle, options.ProfilingPrefix);
+            }
+
+            return nativeOptions;
         }
         catch
         {
-            session.Dispose();
+            nativeOptions.Dispose();
             throw;
         }
     }
+
+    private static void LogChoice(InferenceSessionOptions options, InferenceSession session)
+    {
+        var logger = options.Logger;
+        if (logger is null)
+        {
+            return;
+        }
+
+        // Falling back from a provider someone asked for by name deserves a warning; Auto landing on
+        // the CPU of a CPU-only node is the expected case.
+        var asked = ExecutionProviders.Resolve(options.ExecutionProvider.Name).Kind;
+        var level = session.ProviderChoice.Skipped.Count > 0 && asked is not ProviderKind.Auto ? LogLevel.Warning : LogLevel.Information;
+        if (logger.IsEnabled(level))
+        {
+            LogProvider(logger, level, session.Source, session.ProviderChoice.ToString());
+        }
+    }
+
+    [LoggerMessage(Message = "Model {Source} {Choice}")]
+    private static partial void LogProvider(ILogger logger, LogLevel level, string source, string choice);
 
     /// <summary>
     /// Runs the model on tensors given in the model's input order, writing into output tensors
@@ -148,7 +256,10 @@ public sealed unsafe class InferenceSession : IDisposable
         RunNative(inputValues, inputs.Length, outputValues, outputs.Length, cancellationToken);
     }
 
-    private void RunNative(nint* inputValues, int inputCount, nint* outputValues, int outputCount, CancellationToken cancellationToken)
+    private void RunNative(nint* inputValues, int inputCount, nint* outputValues, int outputCount, CancellationToken cancellationToken) =>
+        RunNative(_inputNames.Pointers, inputValues, inputCount, _outputNames.Pointers, outputValues, outputCount, cancellationToken);
+
+    private void RunNative(nint* inputNames, nint* inputValues, int inputCount, nint* outputNames, nint* outputValues, int outputCount, CancellationToken cancellationToken)
     {
         var addedRef = false;
         _session.DangerousAddRef(ref addedRef);
@@ -158,18 +269,18 @@ public sealed unsafe class InferenceSession : IDisposable
         {
             if (cancellationToken.CanBeCanceled)
             {
-                runOptions = new OrtHandle(OrtApi.CreateRunOptions(), OrtRelease.RunOptions);
-                var options = runOptions.DangerousGetHandle();
-                registration = cancellationToken.UnsafeRegister(static state => OrtApi.RunOptionsSetTerminate((nint)state!), options);
+                // One run-options object is kept for reuse; a concurrent run makes its own.
+                runOptions = Interlocked.Exchange(ref _spareRunOptions, null) ?? new OrtHandle(OrtApi.CreateRunOptions(), OrtRelease.RunOptions);
+                registration = cancellationToken.UnsafeRegister(static state => OrtApi.RunOptionsSetTerminate(((OrtHandle)state!).DangerousGetHandle()), runOptions);
             }
 
             var status = OrtApi.Run(
                 _session.DangerousGetHandle(),
                 runOptions?.DangerousGetHandle() ?? 0,
-                _inputNames.Pointers,
+                inputNames,
                 inputValues,
                 (nuint)inputCount,
-                _outputNames.Pointers,
+                outputNames,
                 (nuint)outputCount,
                 outputValues);
             if (status != 0)
@@ -181,13 +292,47 @@ public sealed unsafe class InferenceSession : IDisposable
         }
         finally
         {
+            // Dispose waits for a callback already running, so the terminate flag is final after it.
             registration.Dispose();
-            runOptions?.Dispose();
+            if (runOptions is not null)
+            {
+                ReturnRunOptions(runOptions, cancellationToken.IsCancellationRequested);
+            }
+
             if (addedRef)
             {
                 _session.DangerousRelease();
             }
         }
+    }
+
+    private void ReturnRunOptions(OrtHandle runOptions, bool terminated)
+    {
+        if (terminated)
+        {
+            OrtApi.RunOptionsUnsetTerminate(runOptions.DangerousGetHandle());
+        }
+
+        if (Interlocked.CompareExchange(ref _spareRunOptions, runOptions, null) is not null)
+        {
+            runOptions.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Stops ORT's profiler and returns the path of the trace it wrote (Chrome trace JSON, open it in
+    /// chrome://tracing or Perfetto). Only when <see cref="InferenceSessionOptions.ProfilingPrefix"/> was set.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Profiling was not enabled for this session.</exception>
+    public string EndProfiling()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (string.IsNullOrEmpty(Options.ProfilingPrefix))
+        {
+            throw new InvalidOperationException("Profiling is off for this session; set InferenceSessionOptions.ProfilingPrefix before loading.");
+        }
+
+        return OrtApi.SessionEndProfiling(_session.DangerousGetHandle(), OrtApi.GetDefaultAllocator());
     }
 
     /// <summary>
@@ -219,21 +364,36 @@ public sealed unsafe class InferenceSession : IDisposable
 
         for (var i = 0; i < given.Length; i++)
         {
-            var tensor = given[i] ?? throw new ArgumentNullException(nameof(given), $"The tensor for {kind} '{expected[i].Name}' is null.");
-            var info = expected[i];
-            if (tensor.ElementType != info.ElementType)
-            {
-                throw new OnnxRuntimeException(
-                    OrtErrorCode.InvalidArgument,
-                    $"{Capitalize(kind)} '{info.Name}' expects element type {info.ElementType}{info.ShapeText}; the tensor given is {tensor}.");
-            }
+            CheckArgument(given[i], expected[i], kind);
+        }
+    }
 
-            if (!ShapeFits(tensor.Shape, info.Shape))
-            {
-                throw new OnnxRuntimeException(
-                    OrtErrorCode.InvalidArgument,
-                    $"{Capitalize(kind)} '{info.Name}' expects shape {info.ShapeText}; the tensor given has shape {TensorInfo.FormatShape(tensor.ShapeArray)}.");
-            }
+    private static void CheckArgument(Tensor? tensor, TensorInfo info, string kind)
+    {
+        if (tensor is null)
+        {
+            throw new ArgumentNullException(nameof(tensor), $"The tensor for {kind} '{info.Name}' is null.");
+        }
+
+        if (tensor.ElementType != info.ElementType)
+        {
+            throw new OnnxRuntimeException(
+                OrtErrorCode.InvalidArgument,
+                $"{Capitalize(kind)} '{info.Name}' expects element type {info.ElementType}{info.ShapeText}; the tensor given is {tensor}.");
+        }
+
+        if (!ShapeFits(tensor.Shape, info.Shape))
+        {
+            throw new OnnxRuntimeException(
+                OrtErrorCode.InvalidArgument,
+                $"{Capitalize(kind)} '{info.Name}' expects shape {info.ShapeText}; the tensor given has shape {TensorInfo.FormatShape(tensor.ShapeArray)}.");
+        }
+
+        if (kind == "output" && tensor is StringTensor)
+        {
+            throw new OnnxRuntimeException(
+                OrtErrorCode.InvalidArgument,
+                $"Output '{info.Name}' holds strings, which the runtime allocates itself; call Run(inputs) and read it from the returned outputs.");
         }
     }
 
@@ -297,7 +457,13 @@ public sealed unsafe class InferenceSession : IDisposable
     public string Describe()
     {
         var text = new StringBuilder();
-        text.Append($"model {Source} on {ExecutionProvider}; inputs {string.Join(", ", Inputs)}; outputs {string.Join(", ", Outputs)}");
+        text.Append($"model {Source} on {ExecutionProvider}");
+        foreach (var skipped in ProviderChoice.Skipped)
+        {
+            text.Append($" (skipped {skipped.Provider}: {skipped.Reason})");
+        }
+
+        text.Append($"; providers compiled in: {string.Join(", ", ProviderChoice.Compiled)}; inputs {string.Join(", ", Inputs)}; outputs {string.Join(", ", Outputs)}");
         if (Labels.Count > 0)
         {
             text.Append($"; {Labels.Count} labels");
@@ -320,6 +486,7 @@ public sealed unsafe class InferenceSession : IDisposable
             _frameRunner?.Dispose();
         }
 
+        Interlocked.Exchange(ref _spareRunOptions, null)?.Dispose();
         _session.Dispose();
         _inputNames.Dispose();
         _outputNames.Dispose();

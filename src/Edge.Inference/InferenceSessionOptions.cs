@@ -16,6 +16,16 @@ public enum GraphOptimizationLevel
     All = 99,
 }
 
+/// <summary>How a session schedules the operators of one run.</summary>
+public enum ExecutionMode
+{
+    /// <summary>One operator after another, each using the intra-op threads. The runtime's default.</summary>
+    Sequential = 0,
+
+    /// <summary>Independent branches run at once on the inter-op threads; helps only wide graphs.</summary>
+    Parallel = 1,
+}
+
 /// <summary>Options for creating an <see cref="InferenceSession"/>.</summary>
 public sealed class InferenceSessionOptions
 {
@@ -27,6 +37,33 @@ public sealed class InferenceSessionOptions
 
     /// <summary>Threads used across independent operators; 0 lets ONNX Runtime choose.</summary>
     public int InterOpThreads { get; set; }
+
+    /// <summary>Sequential (default) or parallel operator scheduling.</summary>
+    public ExecutionMode ExecutionMode { get; set; } = ExecutionMode.Sequential;
+
+    /// <summary>
+    /// Whether idle worker threads spin before sleeping. Spinning (the runtime's default) lowers latency
+    /// and burns CPU; turn it off on a node that shares its cores with other plugins.
+    /// </summary>
+    public bool AllowSpinning { get; set; } = true;
+
+    /// <summary>Where ORT writes the model after graph optimisation, to inspect it or load it faster; null writes nothing.</summary>
+    public string? OptimizedModelPath { get; set; }
+
+    /// <summary>
+    /// Turns on ORT's profiler: a Chrome-trace JSON file whose name starts with this prefix, written
+    /// when <see cref="InferenceSession.EndProfiling"/> is called or the session is disposed. Null: off.
+    /// </summary>
+    public string? ProfilingPrefix { get; set; }
+
+    /// <summary>Further session configuration entries (<c>AddSessionConfigEntry</c>), such as <c>session.use_env_allocators</c>.</summary>
+    public Dictionary<string, string> ConfigEntries { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The execution provider and its settings. Default: Auto (TensorRT, then CUDA, then CPU).</summary>
+    public ExecutionProviderOptions ExecutionProvider { get; set; } = new();
+
+    /// <summary>Receives, once per session, the provider chosen and why each other was skipped. Null: not logged.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; set; }
 
     /// <summary>How <see cref="InferenceSession.Run(Edge.Plugin.Frame, System.Threading.CancellationToken)"/> turns a frame into the input tensor.</summary>
     public ImagePreprocessing Preprocessing { get; set; } = new();
@@ -48,6 +85,13 @@ public sealed class InferenceSessionOptions
             throw new ArgumentOutOfRangeException(nameof(GraphOptimization), GraphOptimization, "Unknown graph optimisation level.");
         }
 
+        if (!Enum.IsDefined(ExecutionMode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ExecutionMode), ExecutionMode, "ExecutionMode must be Sequential or Parallel.");
+        }
+
+        ArgumentNullException.ThrowIfNull(ExecutionProvider);
+        ExecutionProvider.Validate();
         Preprocessing.Validate();
     }
 }

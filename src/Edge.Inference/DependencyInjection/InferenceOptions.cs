@@ -21,6 +21,21 @@ public sealed class InferenceOptions
     /// <summary>Graph optimisation level.</summary>
     public GraphOptimizationLevel GraphOptimization { get; set; } = GraphOptimizationLevel.All;
 
+    /// <summary>Sequential (default) or parallel operator scheduling.</summary>
+    public ExecutionMode ExecutionMode { get; set; } = ExecutionMode.Sequential;
+
+    /// <summary>Whether idle ORT threads spin before sleeping; turn off on shared nodes.</summary>
+    public bool AllowSpinning { get; set; } = true;
+
+    /// <summary>Where to write the optimised model; null writes nothing.</summary>
+    public string? OptimizedModelPath { get; set; }
+
+    /// <summary>Turns on ORT's profiler with this file-name prefix; null leaves it off.</summary>
+    public string? ProfilingPrefix { get; set; }
+
+    /// <summary>The execution provider (section <c>Inference:ExecutionProvider</c>): Name, RequireGpu, DeviceId, ...</summary>
+    public ExecutionProviderOptions ExecutionProvider { get; set; } = new();
+
     /// <summary>How frames become the model's input.</summary>
     public ImagePreprocessing Preprocessing { get; set; } = new();
 
@@ -29,6 +44,11 @@ public sealed class InferenceOptions
         IntraOpThreads = IntraOpThreads,
         InterOpThreads = InterOpThreads,
         GraphOptimization = GraphOptimization,
+        ExecutionMode = ExecutionMode,
+        AllowSpinning = AllowSpinning,
+        OptimizedModelPath = OptimizedModelPath,
+        ProfilingPrefix = ProfilingPrefix,
+        ExecutionProvider = ExecutionProvider,
         Preprocessing = Preprocessing,
     };
 }

@@ -1,3 +1,4 @@
+using Edge.Inference.Native;
 using Edge.Plugin;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -34,13 +35,16 @@ public static partial class InferenceServiceCollectionExtensions
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Edge.Inference");
         var reference = ModelReference.Parse(options.Model!);
         var path = ResolveLocalPath(reference, services.GetServices<IModelSource>());
+        OrtLog.Logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("OnnxRuntime");
         OnnxRuntime.EnsureLoaded();
         if (logger.IsEnabled(LogLevel.Information))
         {
             LogRuntime(logger, OnnxRuntime.Version, OnnxRuntime.LibraryPath, string.Join(", ", OnnxRuntime.CompiledProviders));
         }
 
-        var session = InferenceSession.Load(path, options.ToSessionOptions());
+        var sessionOptions = options.ToSessionOptions();
+        sessionOptions.Logger = logger;
+        var session = InferenceSession.Load(path, sessionOptions);
         if (logger.IsEnabled(LogLevel.Information))
         {
             LogSession(logger, session.Describe());

@@ -8,7 +8,7 @@ namespace Edge.Inference.Native;
 /// <c>GetApi</c> returned; the table is append-only, so slot numbers are stable across releases.
 /// Slot numbers are those of <c>onnxruntime_c_api.h</c> (zero-based, counted from <c>CreateStatus</c>).
 /// </summary>
-internal static unsafe class OrtApi
+internal static unsafe partial class OrtApi
 {
     private static nint* Table => OrtLibrary.Load().Api;
 
@@ -39,6 +39,16 @@ internal static unsafe class OrtApi
         nint env;
         using var id = new Utf8(logId);
         Check(((delegate* unmanaged<int, byte*, nint*, nint>)Slot(3))(logLevel, id.Pointer, &env));
+        return env;
+    }
+
+    /// <summary>Slot 4: an environment whose log lines go to <paramref name="logger"/> instead of stderr.</summary>
+    public static nint CreateEnvWithCustomLogger(delegate* unmanaged<nint, int, byte*, byte*, byte*, byte*, void> logger, int logLevel, string logId)
+    {
+        nint env;
+        using var id = new Utf8(logId);
+        Check(((delegate* unmanaged<delegate* unmanaged<nint, int, byte*, byte*, byte*, byte*, void>, nint, int, byte*, nint*, nint>)Slot(4))(
+            logger, 0, logLevel, id.Pointer, &env));
         return env;
     }
 
@@ -357,6 +367,9 @@ internal static class OrtRelease
     public const int TensorTypeAndShapeInfo = 99;
     public const int SessionOptions = 100;
     public const int ModelMetadata = 118;
+    public const int IoBinding = 135;
+    public const int TensorRtProviderOptions = 174;
+    public const int CudaProviderOptions = 208;
 }
 
 /// <summary>
@@ -387,7 +400,7 @@ internal sealed class OrtHandle : SafeHandle
 internal static class OrtEnvironment
 {
     private static readonly Lazy<OrtHandle> Env = new(() =>
-        new OrtHandle(OrtApi.CreateEnv(logLevel: 2 /* warning */, "edge"), OrtRelease.Env));
+        new OrtHandle(OrtLog.CreateEnvironment(), OrtRelease.Env));
 
     private static readonly Lazy<OrtHandle> CpuMemory = new(() =>
         new OrtHandle(OrtApi.CreateCpuMemoryInfo(), OrtRelease.MemoryInfo));

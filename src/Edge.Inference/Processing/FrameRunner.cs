@@ -90,6 +90,8 @@ internal sealed class FrameRunner : IDisposable
                 _writer.Write(frame, bytes.Span, width, height, _channelsFirst);
                 break;
         }
+
+        Result.Placement = _writer.Placement;
     }
 
     public void Dispose()
@@ -140,4 +142,7 @@ public sealed class InferenceResult
 
     /// <summary>Describes each output.</summary>
     public IReadOnlyList<TensorInfo> Outputs => _info;
+
+    /// <summary>Where the frame landed in the model's input: maps boxes in model coordinates back to the frame.</summary>
+    public Letterbox Placement { get; internal set; }
 }

@@ -23,6 +23,19 @@ public enum TensorLayout
     Nhwc,
 }
 
+/// <summary>How a frame is fitted to the model's input size.</summary>
+public enum ResizeMode
+{
+    /// <summary>Scale each axis on its own to fill the input: fine for classifiers trained that way.</summary>
+    Stretch,
+
+    /// <summary>
+    /// Keep the aspect ratio, centre the image and fill the rest with <see cref="ImagePreprocessing.PadValue"/>,
+    /// as YOLO-family detectors expect. <see cref="InferenceResult.Placement"/> maps boxes back to the frame.
+    /// </summary>
+    Letterbox,
+}
+
 /// <summary>
 /// How a frame's pixels become a model's input: each 0-255 value v becomes
 /// <c>(v * Scale - Mean[c]) / Std[c]</c>, after a bilinear resize to the model's size.
@@ -43,6 +56,12 @@ public sealed class ImagePreprocessing
 
     /// <summary>Per-channel standard deviation, in the model's channel order. Default 1.</summary>
     public float[] Std { get; set; } = [1f, 1f, 1f];
+
+    /// <summary>Stretch (default) or letterbox.</summary>
+    public ResizeMode Resize { get; set; } = ResizeMode.Stretch;
+
+    /// <summary>The 0-255 value of letterbox padding, before scaling. Default 114, the YOLO convention.</summary>
+    public byte PadValue { get; set; } = 114;
 
     /// <summary>Width used when the model's width is not fixed; 0 keeps the frame's width.</summary>
     public int Width { get; set; }
@@ -65,6 +84,11 @@ public sealed class ImagePreprocessing
         if (!float.IsFinite(Scale) || Scale == 0f)
         {
             throw new ArgumentException($"Preprocessing Scale must be finite and non-zero; got {Scale}.");
+        }
+
+        if (!Enum.IsDefined(Resize))
+        {
+            throw new ArgumentException($"Preprocessing Resize must be Stretch or Letterbox; got {Resize}.");
         }
 
         if (Width < 0 || Height < 0)

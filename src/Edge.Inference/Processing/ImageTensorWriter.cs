@@ -1,19 +1,27 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Edge.Plugin;
 
 namespace Edge.Inference;
 
 /// <summary>
-/// Writes a frame into an image tensor in one pass: bilinear resize, channel order, layout and
-/// normalisation together, with no intermediate image. Sampling tables are kept per size pair, so
-/// a steady stream of same-sized frames allocates nothing.
+/// Writes a frame into an image tensor with no intermediate image: a bilinear resize (stretched or
+/// letterboxed), channel order, layout and normalisation in two passes. The horizontal pass gathers
+/// one source row into three float rows, one per channel, and keeps the last two, since neighbouring
+/// output rows share source rows; the vertical pass blends two such rows and normalises with
+/// <see cref="Vector{T}"/>, straight into the tensor. Sampling tables and row buffers are kept per
+/// size pair, so a steady stream of same-sized frames allocates nothing.
 /// </summary>
 internal sealed class ImageTensorWriter
 {
     private readonly ImagePreprocessing _options;
     private readonly float[] _gain = new float[3];
     private readonly float[] _offset = new float[3];
+    private readonly int[] _rowTag = [-1, -1];
     private int _sourceWidth = -1;
     private int _sourceHeight = -1;
+    private int _bytesPerPixel;
     private int _targetWidth;
     private int _targetHeight;
     private int[] _x0 = [];
@@ -22,6 +30,9 @@ internal sealed class ImageTensorWriter
     private int[] _y0 = [];
     private int[] _y1 = [];
     private float[] _wy = [];
+
+    // Two cached source rows, each three channel planes of Placement.Width floats, then one scratch row.
+    private float[] _rows = [];
 
     public ImageTensorWriter(ImagePreprocessing options)
     {
@@ -34,123 +45,238 @@ internal sealed class ImageTensorWriter
         }
     }
 
-    public void Write(Frame frame, Span<float> destination, int width, int height, bool channelsFirst) =>
-        WriteCore(frame, destination, width, height, channelsFirst);
+    /// <summary>Where the image landed in the tensor for the last frame; maps model coordinates back to the frame.</summary>
+    public Letterbox Placement { get; private set; }
+
+    public void Write(Frame frame, Span<float> destination, int width, int height, bool channelsFirst)
+    {
+        Prepare(frame, width, height);
+        var pad = _options.PadValue;
+        for (var c = 0; c < 3; c++)
+        {
+            FillPadding(destination, c, channelsFirst, (pad * _gain[c]) + _offset[c]);
+        }
+
+        WriteRows(frame, destination, channelsFirst);
+    }
 
     public void Write(Frame frame, Span<byte> destination, int width, int height, bool channelsFirst)
     {
         // uint8 models take raw 0-255 values; scale, mean and std do not apply.
-        PrepareTables(frame.Width, frame.Height, width, height);
-        var channels = ChannelMap(frame.Format);
-        var plane = width * height;
-        var pixels = frame.Pixels;
-        var stride = frame.Stride;
-        var bpp = Frame.BytesPerPixel(frame.Format);
-        for (var y = 0; y < height; y++)
+        Prepare(frame, width, height);
+        for (var c = 0; c < 3; c++)
         {
-            var r0 = _y0[y] * stride;
-            var r1 = _y1[y] * stride;
-            var wy = _wy[y];
-            for (var x = 0; x < width; x++)
-            {
-                var a = _x0[x] * bpp;
-                var b = _x1[x] * bpp;
-                var wx = _wx[x];
-                for (var c = 0; c < 3; c++)
-                {
-                    var ch = channels[c];
-                    var v = Lerp(Lerp(pixels[r0 + a + ch], pixels[r0 + b + ch], wx), Lerp(pixels[r1 + a + ch], pixels[r1 + b + ch], wx), wy);
-                    var index = channelsFirst ? (c * plane) + (y * width) + x : (((y * width) + x) * 3) + c;
-                    destination[index] = (byte)Math.Clamp(MathF.Round(v), 0f, 255f);
-                }
-            }
+            FillPadding(destination, c, channelsFirst, _options.PadValue);
         }
+
+        WriteRows(frame, destination, channelsFirst);
     }
 
-    private void WriteCore(Frame frame, Span<float> destination, int width, int height, bool channelsFirst)
+    private void WriteRows<T>(Frame frame, Span<T> destination, bool channelsFirst)
+        where T : unmanaged
     {
-        PrepareTables(frame.Width, frame.Height, width, height);
-        var channels = ChannelMap(frame.Format);
-        var plane = width * height;
         var pixels = frame.Pixels;
-        var stride = frame.Stride;
-        var bpp = Frame.BytesPerPixel(frame.Format);
-        var g0 = _gain[0];
-        var g1 = _gain[1];
-        var g2 = _gain[2];
-        var o0 = _offset[0];
-        var o1 = _offset[1];
-        var o2 = _offset[2];
-        var c0 = channels[0];
-        var c1 = channels[1];
-        var c2 = channels[2];
-        for (var y = 0; y < height; y++)
+        var map = ChannelMap(frame.Format);
+        var placement = Placement;
+        var w = placement.Width;
+        var plane = _targetWidth * _targetHeight;
+        var scratch = _rows.AsSpan(6 * w, w);
+        _rowTag[0] = _rowTag[1] = -1;
+        for (var y = 0; y < placement.Height; y++)
         {
-            var r0 = _y0[y] * stride;
-            var r1 = _y1[y] * stride;
+            var (s0, s1) = SourceRows(pixels, frame.Stride, map, _y0[y], _y1[y]);
             var wy = _wy[y];
-            var rowOffset = y * width;
-            for (var x = 0; x < width; x++)
+            var rowStart = ((y + placement.OffsetY) * _targetWidth) + placement.OffsetX;
+            for (var c = 0; c < 3; c++)
             {
-                var a0 = r0 + (_x0[x] * bpp);
-                var b0 = r0 + (_x1[x] * bpp);
-                var a1 = r1 + (_x0[x] * bpp);
-                var b1 = r1 + (_x1[x] * bpp);
-                var wx = _wx[x];
-                var v0 = Lerp(Lerp(pixels[a0 + c0], pixels[b0 + c0], wx), Lerp(pixels[a1 + c0], pixels[b1 + c0], wx), wy);
-                var v1 = Lerp(Lerp(pixels[a0 + c1], pixels[b0 + c1], wx), Lerp(pixels[a1 + c1], pixels[b1 + c1], wx), wy);
-                var v2 = Lerp(Lerp(pixels[a0 + c2], pixels[b0 + c2], wx), Lerp(pixels[a1 + c2], pixels[b1 + c2], wx), wy);
-                if (channelsFirst)
+                var top = _rows.AsSpan(((s0 * 3) + c) * w, w);
+                var bottom = _rows.AsSpan(((s1 * 3) + c) * w, w);
+                if (typeof(T) == typeof(float))
                 {
-                    var i = rowOffset + x;
-                    destination[i] = (v0 * g0) + o0;
-                    destination[plane + i] = (v1 * g1) + o1;
-                    destination[(2 * plane) + i] = (v2 * g2) + o2;
+                    var floats = MemoryMarshal.Cast<T, float>(destination);
+                    if (channelsFirst)
+                    {
+                        Blend(top, bottom, wy, _gain[c], _offset[c], floats.Slice((c * plane) + rowStart, w));
+                    }
+                    else
+                    {
+                        Blend(top, bottom, wy, _gain[c], _offset[c], scratch);
+                        Interleave(scratch, floats[((rowStart * 3) + c)..]);
+                    }
                 }
                 else
                 {
-                    var i = (rowOffset + x) * 3;
-                    destination[i] = (v0 * g0) + o0;
-                    destination[i + 1] = (v1 * g1) + o1;
-                    destination[i + 2] = (v2 * g2) + o2;
+                    var bytes = MemoryMarshal.Cast<T, byte>(destination);
+                    Blend(top, bottom, wy, 1f, 0.5f, scratch);
+                    if (channelsFirst)
+                    {
+                        ToBytes(scratch, bytes.Slice((c * plane) + rowStart, w), 1);
+                    }
+                    else
+                    {
+                        ToBytes(scratch, bytes[((rowStart * 3) + c)..], 3);
+                    }
                 }
             }
         }
     }
 
-    private static float Lerp(float a, float b, float t) => a + ((b - a) * t);
-
-    /// <summary>Byte offsets, within a source pixel, of the model's channels 0, 1, 2.</summary>
-    private int[] ChannelMap(PixelFormat format)
+    /// <summary>Slots holding source rows <paramref name="r0"/> and <paramref name="r1"/>, gathering any not cached yet.</summary>
+    private (int, int) SourceRows(ReadOnlySpan<byte> pixels, int stride, ChannelOffsets map, int r0, int r1)
     {
-        var rgbOrder = _options.ChannelOrder == ChannelOrder.Rgb;
-        return format switch
+        var s0 = Array.IndexOf(_rowTag, r0);
+        var s1 = Array.IndexOf(_rowTag, r1);
+        if (s0 < 0)
         {
-            PixelFormat.Rgb24 or PixelFormat.Rgba32 => rgbOrder ? RgbFromRgb : BgrFromRgb,
-            PixelFormat.Bgr24 => rgbOrder ? BgrFromRgb : RgbFromRgb,
-            PixelFormat.Gray8 => GreyToThree,
-            _ => throw new NotSupportedException($"Frames in {format} cannot feed an RGB model; convert them to Rgb24 first."),
-        };
+            s0 = s1 == 0 ? 1 : 0;
+            Gather(pixels.Slice(r0 * stride, stride), map, s0);
+            _rowTag[s0] = r0;
+        }
+
+        if (s1 < 0 && (s1 = Array.IndexOf(_rowTag, r1)) < 0)
+        {
+            s1 = s0 == 0 ? 1 : 0;
+            Gather(pixels.Slice(r1 * stride, stride), map, s1);
+            _rowTag[s1] = r1;
+        }
+
+        return (s0, s1);
     }
 
-    private static readonly int[] RgbFromRgb = [0, 1, 2];
-    private static readonly int[] BgrFromRgb = [2, 1, 0];
-    private static readonly int[] GreyToThree = [0, 0, 0];
-
-    private void PrepareTables(int sourceWidth, int sourceHeight, int targetWidth, int targetHeight)
+    /// <summary>Horizontal pass: one source row into three float rows at the placed width.</summary>
+    private void Gather(ReadOnlySpan<byte> row, ChannelOffsets map, int slot)
     {
-        if (sourceWidth == _sourceWidth && sourceHeight == _sourceHeight && targetWidth == _targetWidth && targetHeight == _targetHeight)
+        var w = Placement.Width;
+        var r = _rows.AsSpan(slot * 3 * w, w);
+        var g = _rows.AsSpan(((slot * 3) + 1) * w, w);
+        var b = _rows.AsSpan(((slot * 3) + 2) * w, w);
+        ref var source = ref MemoryMarshal.GetReference(row);
+        for (var x = 0; x < w; x++)
+        {
+            var a = _x0[x];
+            var z = _x1[x];
+            var t = _wx[x];
+            r[x] = Lerp(Unsafe.Add(ref source, a + map.C0), Unsafe.Add(ref source, z + map.C0), t);
+            g[x] = Lerp(Unsafe.Add(ref source, a + map.C1), Unsafe.Add(ref source, z + map.C1), t);
+            b[x] = Lerp(Unsafe.Add(ref source, a + map.C2), Unsafe.Add(ref source, z + map.C2), t);
+        }
+    }
+
+    /// <summary>Vertical pass: (top + (bottom - top) * t) * gain + offset, a vector at a time.</summary>
+    private static void Blend(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, float t, float gain, float offset, Span<float> destination)
+    {
+        var x = 0;
+        if (Vector.IsHardwareAccelerated && destination.Length >= Vector<float>.Count)
+        {
+            var vt = new Vector<float>(t);
+            var vg = new Vector<float>(gain);
+            var vo = new Vector<float>(offset);
+            var lastBlock = destination.Length - Vector<float>.Count;
+            for (; x <= lastBlock; x += Vector<float>.Count)
+            {
+                var a = new Vector<float>(top[x..]);
+                var b = new Vector<float>(bottom[x..]);
+                (((a + ((b - a) * vt)) * vg) + vo).CopyTo(destination[x..]);
+            }
+        }
+
+        for (; x < destination.Length; x++)
+        {
+            destination[x] = ((top[x] + ((bottom[x] - top[x]) * t)) * gain) + offset;
+        }
+    }
+
+    private static void Interleave(ReadOnlySpan<float> channel, Span<float> destination)
+    {
+        for (var x = 0; x < channel.Length; x++)
+        {
+            destination[x * 3] = channel[x];
+        }
+    }
+
+    /// <summary>Values already carry +0.5, so truncation rounds; they lie within 0..255.5 by construction.</summary>
+    private static void ToBytes(ReadOnlySpan<float> values, Span<byte> destination, int step)
+    {
+        for (var x = 0; x < values.Length; x++)
+        {
+            destination[x * step] = (byte)Math.Min(values[x], 255f);
+        }
+    }
+
+    private static float Lerp(byte a, byte b, float t) => a + ((b - a) * t);
+
+    private void FillPadding<T>(Span<T> destination, int channel, bool channelsFirst, T value)
+        where T : unmanaged
+    {
+        var p = Placement;
+        if (p.Width == _targetWidth && p.Height == _targetHeight)
         {
             return;
         }
 
-        (_x0, _x1, _wx) = Axis(sourceWidth, targetWidth);
-        (_y0, _y1, _wy) = Axis(sourceHeight, targetHeight);
-        (_sourceWidth, _sourceHeight, _targetWidth, _targetHeight) = (sourceWidth, sourceHeight, targetWidth, targetHeight);
+        var plane = _targetWidth * _targetHeight;
+        for (var y = 0; y < _targetHeight; y++)
+        {
+            var inside = y >= p.OffsetY && y < p.OffsetY + p.Height;
+            var row = y * _targetWidth;
+            if (channelsFirst)
+            {
+                var line = destination.Slice((channel * plane) + row, _targetWidth);
+                if (!inside)
+                {
+                    line.Fill(value);
+                    continue;
+                }
+
+                line[..p.OffsetX].Fill(value);
+                line[(p.OffsetX + p.Width)..].Fill(value);
+            }
+            else
+            {
+                for (var x = 0; x < _targetWidth; x++)
+                {
+                    if (!inside || x < p.OffsetX || x >= p.OffsetX + p.Width)
+                    {
+                        destination[((row + x) * 3) + channel] = value;
+                    }
+                }
+            }
+        }
     }
 
-    /// <summary>Half-pixel-centre sampling, the convention of OpenCV and PIL's bilinear resize.</summary>
-    private static (int[] Lower, int[] Upper, float[] Weight) Axis(int source, int target)
+    /// <summary>Byte offsets, within a source pixel, of the model's channels 0, 1, 2.</summary>
+    private ChannelOffsets ChannelMap(PixelFormat format)
+    {
+        var rgbOrder = _options.ChannelOrder == ChannelOrder.Rgb;
+        return format switch
+        {
+            PixelFormat.Rgb24 or PixelFormat.Rgba32 => rgbOrder ? new(0, 1, 2) : new(2, 1, 0),
+            PixelFormat.Bgr24 => rgbOrder ? new(2, 1, 0) : new(0, 1, 2),
+            PixelFormat.Gray8 => new(0, 0, 0),
+            _ => throw new NotSupportedException($"Frames in {format} cannot feed an RGB model; convert them to Rgb24 first."),
+        };
+    }
+
+    private void Prepare(Frame frame, int targetWidth, int targetHeight)
+    {
+        var bpp = Frame.BytesPerPixel(frame.Format);
+        if (frame.Width == _sourceWidth && frame.Height == _sourceHeight && targetWidth == _targetWidth && targetHeight == _targetHeight && bpp == _bytesPerPixel)
+        {
+            return;
+        }
+
+        var placement = _options.Resize == ResizeMode.Letterbox
+            ? Letterbox.Fit(frame.Width, frame.Height, targetWidth, targetHeight)
+            : new Letterbox(frame.Width, frame.Height, targetWidth, targetHeight, 0, 0);
+        (_x0, _x1, _wx) = Axis(frame.Width, placement.Width, bpp);
+        (_y0, _y1, _wy) = Axis(frame.Height, placement.Height, 1);
+        _rows = new float[7 * placement.Width];
+        Placement = placement;
+        (_sourceWidth, _sourceHeight, _targetWidth, _targetHeight, _bytesPerPixel) = (frame.Width, frame.Height, targetWidth, targetHeight, bpp);
+    }
+
+    /// <summary>Half-pixel-centre sampling, the convention of OpenCV and PIL's bilinear resize; offsets scaled by <paramref name="step"/>.</summary>
+    private static (int[] Lower, int[] Upper, float[] Weight) Axis(int source, int target, int step)
     {
         var lower = new int[target];
         var upper = new int[target];
@@ -160,11 +286,13 @@ internal sealed class ImageTensorWriter
         {
             var position = Math.Max(((i + 0.5f) * ratio) - 0.5f, 0f);
             var l = Math.Min((int)position, source - 1);
-            lower[i] = l;
-            upper[i] = Math.Min(l + 1, source - 1);
+            lower[i] = l * step;
+            upper[i] = Math.Min(l + 1, source - 1) * step;
             weight[i] = position - l;
         }
 
         return (lower, upper, weight);
     }
+
+    private readonly record struct ChannelOffsets(int C0, int C1, int C2);
 }

@@ -94,7 +94,7 @@ public static class Scores
         return false;
     }
 
-    private static string LabelOf(IReadOnlyList<string> labels, int index) =>
+    internal static string LabelOf(IReadOnlyList<string> labels, int index) =>
         index < labels.Count ? labels[index] : IndexText(index);
 
     private static readonly string[] SmallIndices = [.. Enumerable.Range(0, 1000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];

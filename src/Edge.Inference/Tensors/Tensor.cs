@@ -14,8 +14,9 @@ public abstract class Tensor : IDisposable
     private OrtHandle? _value;
     private bool _disposed;
 
-    private protected Tensor(TensorElementType elementType, ReadOnlySpan<long> shape)
+    private protected Tensor(TensorElementType elementType, ReadOnlySpan<long> shape, OrtHandle? value = null)
     {
+        _value = value;
         foreach (var dim in shape)
         {
             if (dim < 0)
@@ -44,23 +45,29 @@ public abstract class Tensor : IDisposable
     internal long[] ShapeArray => _shape;
 
     /// <summary>The native value over this tensor's memory, made once and reused by every run.</summary>
-    internal unsafe nint GetValueHandle()
+    internal nint GetValueHandle()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_value is null)
-        {
-            fixed (long* shape = _shape)
-            {
-                _value = new OrtHandle(
-                    OrtApi.CreateTensorWithData(OrtEnvironment.CpuMemoryInfo, DataPointer, (nuint)ByteLength, shape, (nuint)_shape.Length, ElementType),
-                    OrtRelease.Value);
-            }
-        }
-
+        _value ??= new OrtHandle(CreateValue(), OrtRelease.Value);
         return _value.DangerousGetHandle();
     }
 
+    /// <summary>Makes the native value; by default one that reads and writes this tensor's pinned memory.</summary>
+    private protected virtual unsafe nint CreateValue()
+    {
+        fixed (long* shape = _shape)
+        {
+            return OrtApi.CreateTensorWithData(OrtEnvironment.CpuMemoryInfo, DataPointer, (nuint)ByteLength, shape, (nuint)_shape.Length, ElementType);
+        }
+    }
+
     private protected abstract unsafe void* DataPointer { get; }
+
+    /// <summary>The tensor as <see cref="Tensor{T}"/>, or an exception naming both element types.</summary>
+    /// <exception cref="InvalidCastException">The elements are not <typeparamref name="T"/>.</exception>
+    public Tensor<T> As<T>()
+        where T : unmanaged =>
+        this as Tensor<T> ?? throw new InvalidCastException($"This tensor holds {ElementType} elements{TensorInfo.FormatShape(_shape)}, not {typeof(T).Name} ({TensorElement.Of<T>()}).");
 
     /// <summary>Releases the native value and unpins the memory.</summary>
     public void Dispose()
@@ -107,15 +114,15 @@ public abstract class Tensor : IDisposable
 }
 
 /// <summary>A tensor of <typeparamref name="T"/> elements.</summary>
-/// <typeparam name="T">float, double, Half, bool, or a fixed-size integer type.</typeparam>
+/// <typeparam name="T">float, double, <see cref="Half"/>, <see cref="BFloat16"/>, bool, or a fixed-size integer type.</typeparam>
 public sealed class Tensor<T> : Tensor
     where T : unmanaged
 {
     private readonly Memory<T> _memory;
     private MemoryHandle _pin;
 
-    internal Tensor(Memory<T> memory, ReadOnlySpan<long> shape)
-        : base(ElementTypeOf(), shape)
+    internal Tensor(Memory<T> memory, ReadOnlySpan<long> shape, OrtHandle? value = null)
+        : base(ElementTypeOf(), shape, value)
     {
         if (memory.Length != ElementCount)
         {
@@ -146,6 +153,9 @@ public sealed class Tensor<T> : Tensor
     /// <summary>The elements as memory, for APIs that need it.</summary>
     public Memory<T> Memory => _memory;
 
+    /// <summary>Copies the elements into a new array.</summary>
+    public T[] ToArray() => Span.ToArray();
+
     private protected override unsafe void* DataPointer => _pin.Pointer;
 
     /// <inheritdoc />
@@ -161,7 +171,7 @@ public sealed class Tensor<T> : Tensor
         var type = TensorElement.Of<T>();
         if (type == TensorElementType.Undefined)
         {
-            throw new NotSupportedException($"{typeof(T).Name} is not an ONNX tensor element type. Use float, double, Half, bool, or a fixed-size integer.");
+            throw new NotSupportedException($"{typeof(T).Name} is not an ONNX tensor element type. Use float, double, Half, BFloat16, bool, or a fixed-size integer; strings go in a StringTensor.");
         }
 
         if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())

@@ -77,6 +77,7 @@ public static class TensorElement
         : typeof(T) == typeof(double) ? TensorElementType.Double
         : typeof(T) == typeof(uint) ? TensorElementType.UInt32
         : typeof(T) == typeof(ulong) ? TensorElementType.UInt64
+        : typeof(T) == typeof(BFloat16) ? TensorElementType.BFloat16
         : TensorElementType.Undefined;
 
     /// <summary>Bytes per element, or 0 for strings and unknown types.</summary>

@@ -1,0 +1,88 @@
+/* The reference for the overhead benchmark: the same model, inputs, preallocated outputs and thread
+ * settings as the .NET harness, driven through ONNX Runtime's C API with nothing in between.
+ *
+ * usage: ort_bench LIBONNXRUNTIME MODEL ITERATIONS INTRA_OP_THREADS
+ * prints: ns_per_run=<mean over ITERATIONS after a warm-up> min_batch_ns=<fastest of 10 batches' means>
+ *
+ * Only the OrtApi slots called here are declared, by zero-based index into struct OrtApi
+ * (onnxruntime_c_api.h); every input and output must be a float tensor of fixed shape. */
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+typedef void *Status;
+typedef struct { void *(*GetApi)(uint32_t); const char *(*GetVersionString)(void); } ApiBase;
+static void **api;
+#define FN(slot, ret, ...) ((ret(*)(__VA_ARGS__))api[slot])
+
+static void check(Status s, const char *what) {
+  if (s) { fprintf(stderr, "%s: %s\n", what, FN(2, const char *, Status)(s)); exit(2); }
+}
+
+/* Makes a float tensor over fresh memory of the shape the session declares for input/output i. */
+static void *tensor_for(void *session, size_t i, int input, void *memory) {
+  void *type_info, *info; size_t rank, count = 1; int64_t dims[8];
+  check(FN(input ? 33 : 34, Status, void *, size_t, void **)(session, i, &type_info), "Session*TypeInfo");
+  check(FN(55, Status, void *, void **)(type_info, &info), "CastTypeInfoToTensorInfo");
+  check(FN(61, Status, void *, size_t *)(info, &rank), "GetDimensionsCount");
+  check(FN(62, Status, void *, int64_t *, size_t)(info, dims, rank), "GetDimensions");
+  for (size_t d = 0; d < rank; d++) count *= (size_t)dims[d];
+  float *data = malloc(count * sizeof(float));
+  for (size_t k = 0; k < count; k++) data[k] = (float)(k % 255) / 255.0f;
+  void *value;
+  check(FN(49, Status, void *, void *, size_t, const int64_t *, size_t, int, void **)(memory, data, count * sizeof(float), dims, rank, 1, &value), "CreateTensorWithDataAsOrtValue");
+  FN(98, void, void *)(type_info);
+  return value;
+}
+
+static double now_ns(void) {
+  struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 5) { fprintf(stderr, "usage: ort_bench LIB MODEL ITERATIONS INTRA_OP_THREADS\n"); return 2; }
+  void *lib = dlopen(argv[1], RTLD_NOW);
+  if (!lib) { fprintf(stderr, "%s\n", dlerror()); return 2; }
+  ApiBase *(*get_base)(void) = (ApiBase *(*)(void))dlsym(lib, "OrtGetApiBase");
+  api = (void **)get_base()->GetApi(17);
+  long iterations = atol(argv[3]);
+
+  void *env, *options, *session, *memory, *allocator;
+  check(FN(3, Status, int, const char *, void **)(3, "ort_bench", &env), "CreateEnv");
+  check(FN(10, Status, void **)(&options), "CreateSessionOptions");
+  check(FN(24, Status, void *, int)(options, atoi(argv[4])), "SetIntraOpNumThreads");
+  check(FN(25, Status, void *, int)(options, 1), "SetInterOpNumThreads");
+  check(FN(7, Status, void *, const char *, void *, void **)(env, argv[2], options, &session), "CreateSession");
+  check(FN(69, Status, int, int, void **)(1, 0, &memory), "CreateCpuMemoryInfo");
+  check(FN(78, Status, void **)(&allocator), "GetAllocatorWithDefaultOptions");
+
+  size_t input_count, output_count; char *input_names[8], *output_names[8]; void *inputs[8], *outputs[8];
+  check(FN(30, Status, void *, size_t *)(session, &input_count), "SessionGetInputCount");
+  check(FN(31, Status, void *, size_t *)(session, &output_count), "SessionGetOutputCount");
+  for (size_t i = 0; i < input_count; i++) {
+    check(FN(36, Status, void *, size_t, void *, char **)(session, i, allocator, &input_names[i]), "SessionGetInputName");
+    inputs[i] = tensor_for(session, i, 1, memory);
+  }
+  for (size_t i = 0; i < output_count; i++) {
+    check(FN(37, Status, void *, size_t, void *, char **)(session, i, allocator, &output_names[i]), "SessionGetOutputName");
+    outputs[i] = tensor_for(session, i, 0, memory);
+  }
+
+  Status (*run)(void *, void *, char **, void **, size_t, char **, size_t, void **) = api[9];
+  long warmup = iterations / 10 + 1;
+  for (long k = 0; k < warmup; k++) check(run(session, NULL, input_names, inputs, input_count, output_names, output_count, outputs), "Run");
+  /* Ten batches: the mean of all, and the fastest batch's mean, which other load on the machine disturbs least. */
+  long batch = iterations / 10 > 0 ? iterations / 10 : 1;
+  double start = now_ns(), best = 1e300;
+  for (int b = 0; b < 10; b++) {
+    double batch_start = now_ns();
+    for (long k = 0; k < batch; k++) check(run(session, NULL, input_names, inputs, input_count, output_names, output_count, outputs), "Run");
+    double mean = (now_ns() - batch_start) / (double)batch;
+    if (mean < best) best = mean;
+  }
+  printf("ns_per_run=%.1f min_batch_ns=%.1f\n", (now_ns() - start) / (double)(batch * 10), best);
+  return 0;
+}
