@@ -15,7 +15,21 @@ public static class ImageDecoder
     /// <param name="timestampNs">The grab time to stamp on the frame.</param>
     /// <param name="maxPixels">The largest image accepted.</param>
     /// <exception cref="FrameSourceException">The bytes are empty, truncated, corrupt, too large or of an unknown format.</exception>
-    public static Frame Decode(ReadOnlySpan<byte> data, string source, long timestampNs, long maxPixels = DefaultMaxPixels)
+    public static Frame Decode(ReadOnlySpan<byte> data, string source, long timestampNs, long maxPixels = DefaultMaxPixels) =>
+        Decode(data, source, timestampNs, TargetSize.Full, maxPixels);
+
+    /// <summary>
+    /// Decodes JPEG or PNG bytes, letting a JPEG decode straight to a smaller size (1/2, 1/4, 1/8 ...)
+    /// that is still at least <paramref name="target"/>: a 1920x1080 camera frame for a 224x224 model
+    /// decodes at 480x270, several times faster than at full size.
+    /// </summary>
+    /// <param name="data">The encoded image.</param>
+    /// <param name="source">A name for errors and for the frame, such as the file path.</param>
+    /// <param name="timestampNs">The grab time to stamp on the frame.</param>
+    /// <param name="target">The least size the consumer needs; <see cref="TargetSize.Full"/> for full size.</param>
+    /// <param name="maxPixels">The largest image accepted, judged on its declared (full) size.</param>
+    /// <exception cref="FrameSourceException">The bytes are empty, truncated, corrupt, too large or of an unknown format.</exception>
+    public static Frame Decode(ReadOnlySpan<byte> data, string source, long timestampNs, TargetSize target, long maxPixels = DefaultMaxPixels)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (data.IsEmpty)
@@ -25,7 +39,7 @@ public static class ImageDecoder
 
         return Sniff(data) switch
         {
-            ImageFormat.Jpeg => JpegDecoder.Decode(data, source, timestampNs, maxPixels),
+            ImageFormat.Jpeg => JpegDecoder.Decode(data, source, timestampNs, target, maxPixels),
             ImageFormat.Png => PngDecoder.Decode(data, source, timestampNs, maxPixels),
             _ => throw new FrameSourceException(source, $"not a JPEG or PNG image (it starts with bytes {Convert.ToHexString(data[..Math.Min(8, data.Length)])})"),
         };
