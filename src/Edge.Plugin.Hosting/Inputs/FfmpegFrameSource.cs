@@ -139,6 +139,12 @@ internal sealed class FfmpegFrameSource : LiveFrameSource<Frame>
             {
                 throw new IOException($"ffmpeg exited with code {process.ExitCode}: {Tail(errors)}");
             }
+
+            if (_kind != FfmpegInput.File)
+            {
+                // A live stream has no end; ffmpeg leaving cleanly means the far side hung up.
+                throw new IOException("ffmpeg exited: the stream ended");
+            }
         }
         finally
         {
