@@ -159,7 +159,7 @@ public sealed class CodecTests
         }
     }
 
-    private static uint Crc(ReadOnlySpan<byte> data)
+    internal static uint Crc(ReadOnlySpan<byte> data)
     {
         var crc = 0xFFFFFFFFu;
         foreach (var b in data)
