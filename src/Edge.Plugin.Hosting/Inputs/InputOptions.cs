@@ -52,6 +52,8 @@ public sealed class InputOptions
 
     internal TargetSize Target => new(Width, Height);
 
+    internal InputOptions Copy() => (InputOptions)MemberwiseClone();
+
     internal TimeSpan Stall => TimeSpan.FromSeconds(StallTimeout);
 
     /// <summary>Checks the values and names the one that is wrong.</summary>
