@@ -115,7 +115,7 @@ public sealed class CodecTests
     {
         var error = Assert.Throws<FrameSourceException>(() => ImageDecoder.Decode("hello"u8, "notes.jpg", Clock.NowNs()));
 
-        Assert.Contains("not a JPEG or PNG", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not a JPEG, PNG, TIFF or BMP", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class CodecTests
         }
     }
 
-    private static uint Crc(ReadOnlySpan<byte> data)
+    internal static uint Crc(ReadOnlySpan<byte> data)
     {
         var crc = 0xFFFFFFFFu;
         foreach (var b in data)

@@ -41,10 +41,11 @@ public sealed class FileSourceTests
     }
 
     [Fact]
-    public void StreamUrl_SaysWhatThisBuildReads()
+    public void UnknownScheme_SaysWhatThisBuildReads()
     {
-        var error = Assert.Throws<NotSupportedException>(() => FrameSources.Create("http://camera:8090/live"));
+        var error = Assert.Throws<NotSupportedException>(() => FrameSources.Create("gopher://camera:8090/live"));
 
-        Assert.Contains("http://camera:8090/live", error.Message, StringComparison.Ordinal);
+        Assert.Contains("gopher://camera:8090/live", error.Message, StringComparison.Ordinal);
+        Assert.Contains("rtsp://", error.Message, StringComparison.Ordinal);
     }
 }

@@ -15,7 +15,7 @@ internal static unsafe partial class JpegDecoder
     [ThreadStatic]
     private static nint t_handle;
 
-    public static Frame Decode(ReadOnlySpan<byte> data, string source, long timestampNs, long maxPixels)
+    public static Frame Decode(ReadOnlySpan<byte> data, string source, long timestampNs, TargetSize target, long maxPixels)
     {
         var handle = Handle(source);
         fixed (byte* jpeg = data)
@@ -27,6 +27,7 @@ internal static unsafe partial class JpegDecoder
             }
 
             ImageDecoder.CheckSize(source, width, height, maxPixels);
+            (width, height) = ScaledSize(width, height, target);
             var gray = colorspace == ColorspaceGray;
             var frame = Frame.Rent(width, height, gray ? PixelFormat.Gray8 : PixelFormat.Rgb24, timestampNs, source);
             try
@@ -49,6 +50,61 @@ internal static unsafe partial class JpegDecoder
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// The smallest size libjpeg-turbo can decode to in the DCT domain that still covers the target in
+    /// both dimensions. tjDecompress2 picks the largest factor whose result fits the width and height
+    /// it is given, so passing exactly this size selects exactly this factor.
+    /// </summary>
+    internal static (int Width, int Height) ScaledSize(int width, int height, TargetSize target)
+    {
+        if (target.IsFull)
+        {
+            return (width, height);
+        }
+
+        var best = (width, height);
+        foreach (var (num, denom) in ScalingFactors)
+        {
+            var w = Scaled(width, num, denom);
+            var h = Scaled(height, num, denom);
+            if (w >= target.Width && h >= target.Height && (long)w * h < (long)best.width * best.height)
+            {
+                best = (w, h);
+            }
+        }
+
+        return best;
+    }
+
+    // TJSCALED: the scaled dimension rounds up.
+    private static int Scaled(int dimension, int num, int denom) => (int)((((long)dimension * num) + denom - 1) / denom);
+
+    private static readonly (int Num, int Denom)[] ScalingFactors = ReadScalingFactors();
+
+    private static (int, int)[] ReadScalingFactors()
+    {
+        int count;
+        ScalingFactor* factors;
+        try
+        {
+            factors = tjGetScalingFactors(&count);
+        }
+        catch (DllNotFoundException)
+        {
+            // Decode reports the missing library by name; without it there is nothing to scale.
+            return [];
+        }
+
+        var result = new (int, int)[factors is null ? 0 : count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            // Only shrinking factors: a hint is a floor, never a reason to upsample.
+            result[i] = factors[i].Num <= factors[i].Denom ? (factors[i].Num, factors[i].Denom) : (1, 1);
+        }
+
+        return result;
     }
 
     private static nint Handle(string source)
@@ -84,4 +140,14 @@ internal static unsafe partial class JpegDecoder
 
     [LibraryImport(Library)]
     private static partial nint tjGetErrorStr2(nint handle);
+
+    [LibraryImport(Library)]
+    private static partial ScalingFactor* tjGetScalingFactors(int* numScalingFactors);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ScalingFactor
+    {
+        public int Num;
+        public int Denom;
+    }
 }

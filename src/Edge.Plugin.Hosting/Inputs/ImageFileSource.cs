@@ -4,38 +4,40 @@ namespace Edge.Plugin.Hosting.Inputs;
 
 /// <summary>
 /// Frames from image files: one file, every image in a folder, or a glob such as <c>data/*.jpg</c>,
-/// in name order. The timestamp is taken when a file is read, before it is decoded.
+/// in name order or shuffled, once or looping. The timestamp is taken when a file is read, before
+/// it is decoded.
 /// </summary>
 internal sealed class ImageFileSource : IFrameSource
 {
-    private static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png"];
-    private readonly IReadOnlyList<string> _files;
-    private readonly long _maxPixels;
+    internal static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"];
+    private readonly string[] _files;
+    private readonly InputOptions _options;
+    private readonly Random? _shuffle;
     private int _next;
 
-    public ImageFileSource(string description, IReadOnlyList<string> files, long maxPixels = ImageDecoder.DefaultMaxPixels)
+    public ImageFileSource(string description, IReadOnlyList<string> files, InputOptions? options = null)
     {
         Description = description;
-        _files = files;
-        _maxPixels = maxPixels;
+        _files = [.. files];
+        _options = options ?? new InputOptions();
+        if (_options.Shuffle)
+        {
+            _shuffle = _options.Seed != 0 ? new Random(_options.Seed) : new Random();
+            _shuffle.Shuffle(_files);
+        }
     }
 
     public string Description { get; }
 
-    public int Count => _files.Count;
+    public int Count => _files.Length;
 
-    /// <summary>Resolves a path, folder or glob to its files; null when the input is not a local path form.</summary>
+    /// <summary>Resolves a path, folder or glob to its files.</summary>
     /// <exception cref="FileNotFoundException">The path, folder or glob matches no image.</exception>
-    public static ImageFileSource? TryCreate(string input)
+    public static ImageFileSource Create(string input, InputOptions? options = null)
     {
-        if (input.Contains("://", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
         if (File.Exists(input))
         {
-            return new ImageFileSource(input, [Path.GetFullPath(input)]);
+            return new ImageFileSource(input, [Path.GetFullPath(input)], options);
         }
 
         if (Directory.Exists(input))
@@ -45,8 +47,8 @@ internal sealed class ImageFileSource : IFrameSource
                 .Order(StringComparer.Ordinal)
                 .ToList();
             return images.Count > 0
-                ? new ImageFileSource(input, images)
-                : throw new FileNotFoundException($"Input folder {Path.GetFullPath(input)} holds no .jpg, .jpeg or .png files.", input);
+                ? new ImageFileSource(input, images, options)
+                : throw new FileNotFoundException($"Input folder {Path.GetFullPath(input)} holds no {string.Join(", ", ImageExtensions)} files.", input);
         }
 
         var name = Path.GetFileName(input);
@@ -57,7 +59,7 @@ internal sealed class ImageFileSource : IFrameSource
                 ? Directory.EnumerateFiles(folder, name).Order(StringComparer.Ordinal).ToList()
                 : [];
             return matches.Count > 0
-                ? new ImageFileSource(input, matches)
+                ? new ImageFileSource(input, matches, options)
                 : throw new FileNotFoundException($"Input pattern {input} matches no files (looked in {Path.GetFullPath(folder)}).", input);
         }
 
@@ -66,9 +68,15 @@ internal sealed class ImageFileSource : IFrameSource
 
     public async ValueTask<Frame?> ReadAsync(CancellationToken cancellationToken)
     {
-        if (_next >= _files.Count)
+        if (_next >= _files.Length)
         {
-            return null;
+            if (!_options.Loop)
+            {
+                return null;
+            }
+
+            _next = 0;
+            _shuffle?.Shuffle(_files);
         }
 
         var path = _files[_next++];
@@ -83,7 +91,7 @@ internal sealed class ImageFileSource : IFrameSource
             throw new FrameSourceException(path, $"could not be read: {e.Message}", e);
         }
 
-        return ImageDecoder.Decode(data, path, timestamp, _maxPixels);
+        return ImageDecoder.Decode(data, path, timestamp, _options.Target, _options.MaxPixels);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Edge.Plugin.Hosting.Inputs;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -64,7 +65,10 @@ internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(Dyna
             throw new InvalidOperationException("No input: give -input <file, folder or glob>, or set Plugin__Input.");
         }
 
-        var source = FrameSources.Create(input);
+        var inputOptions = new InputOptions();
+        services.GetService<IConfiguration>()?.GetSection(InputOptions.SectionName).Bind(inputOptions);
+        var source = FrameSources.Create(input, inputOptions, logger);
+        context.Source = source;
         await using (source.ConfigureAwait(false))
         {
             LogStarting(logger, typeof(TPlugin).Name, state.Mode, source.Description, string.Join(", ", publishers.Select(p => p.Name)));

@@ -23,6 +23,14 @@ public sealed partial class PluginContext
     /// <summary>The frame being processed, whose grab time stamps what is published.</summary>
     public Frame? CurrentFrame { get; internal set; }
 
+    /// <summary>
+    /// The input's health: live cameras and streams report whether frames flow, how many were
+    /// dropped, and how often the connection was lost and made again; files are always healthy.
+    /// </summary>
+    public SourceHealth InputHealth => (Source as IFrameSourceHealth)?.Health ?? SourceHealth.Unreported;
+
+    internal IFrameSource? Source { get; set; }
+
     /// <summary>Failures counted so far: frames that could not be read or processed, and publishes that failed.</summary>
     public int Failures { get; internal set; }
 

@@ -1,0 +1,78 @@
+using Edge.Plugin.Hosting.Codecs;
+
+namespace Edge.Plugin.Hosting.Inputs;
+
+/// <summary>
+/// How the <c>-input</c> source behaves, bound from the <c>Inputs</c> configuration section
+/// (appsettings.json, or environment variables such as <c>Inputs__Loop=true</c>).
+/// </summary>
+public sealed class InputOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Inputs";
+
+    /// <summary>
+    /// The least width the plugin needs, usually the model's input width; 0 for full size. JPEGs decode
+    /// straight to the smallest size that still covers it, and ffmpeg sources emit frames of it.
+    /// </summary>
+    public int Width { get; set; }
+
+    /// <summary>The least height the plugin needs; 0 for full size. See <see cref="Width"/>.</summary>
+    public int Height { get; set; }
+
+    /// <summary>Files, folders, globs and video files start again from the first frame when they end.</summary>
+    public bool Loop { get; set; }
+
+    /// <summary>Files from a folder or glob come in a random order (a new one on each loop) instead of by name.</summary>
+    public bool Shuffle { get; set; }
+
+    /// <summary>Seed for <see cref="Shuffle"/>, to replay an order; 0 picks one at random.</summary>
+    public int Seed { get; set; }
+
+    /// <summary>
+    /// Frames a live source holds for a plugin that is busy: 1 or 2. When a newer frame arrives the
+    /// oldest is dropped (and counted), so a slow plugin always sees a recent frame, never a backlog.
+    /// </summary>
+    public int Capacity { get; set; } = 1;
+
+    /// <summary>Seconds before the first reconnection attempt; doubled (with jitter) after each failure.</summary>
+    public double ReconnectDelay { get; set; } = 0.5;
+
+    /// <summary>The longest wait between reconnection attempts, in seconds.</summary>
+    public double MaxReconnectDelay { get; set; } = 30;
+
+    /// <summary>
+    /// Seconds without a frame after which a connected live source counts as stalled: it turns
+    /// Degraded and the connection is dropped and made again.
+    /// </summary>
+    public double StallTimeout { get; set; } = 10;
+
+    /// <summary>The most pixels a decoded image may declare; guards against decompression bombs.</summary>
+    public long MaxPixels { get; set; } = ImageDecoder.DefaultMaxPixels;
+
+    internal TargetSize Target => new(Width, Height);
+
+    internal InputOptions Copy() => (InputOptions)MemberwiseClone();
+
+    internal TimeSpan Stall => TimeSpan.FromSeconds(StallTimeout);
+
+    /// <summary>Checks the values and names the one that is wrong.</summary>
+    /// <exception cref="ArgumentException">A value is out of range.</exception>
+    public void Validate()
+    {
+        Check(Width >= 0 && Height >= 0, $"{SectionName}:Width and {SectionName}:Height must be 0 (full size) or positive; got {Width}x{Height}.");
+        Check(Capacity is 1 or 2, $"{SectionName}:Capacity must be 1 or 2 frames; got {Capacity}.");
+        Check(ReconnectDelay > 0 && double.IsFinite(ReconnectDelay), $"{SectionName}:ReconnectDelay must be a positive number of seconds; got {ReconnectDelay}.");
+        Check(MaxReconnectDelay >= ReconnectDelay && double.IsFinite(MaxReconnectDelay), $"{SectionName}:MaxReconnectDelay must be at least ReconnectDelay ({ReconnectDelay}); got {MaxReconnectDelay}.");
+        Check(StallTimeout > 0 && double.IsFinite(StallTimeout), $"{SectionName}:StallTimeout must be a positive number of seconds; got {StallTimeout}.");
+        Check(MaxPixels > 0, $"{SectionName}:MaxPixels must be positive; got {MaxPixels}.");
+    }
+
+    private static void Check(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException(message);
+        }
+    }
+}

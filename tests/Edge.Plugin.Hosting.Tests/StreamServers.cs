@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Edge.Plugin.Hosting.Inputs;
+
+namespace Edge.Plugin.Hosting.Tests;
+
+/// <summary>Real stream servers on loopback for the input tests: ffmpeg as an MJPEG camera, and a Python one.</summary>
+internal static class StreamServers
+{
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Options that make tests quick to notice and recover from an outage, without being timing-sensitive.</summary>
+    public static InputOptions FastRetry(int width = 0, int height = 0) => new()
+    {
+        Width = width,
+        Height = height,
+        ReconnectDelay = 0.2,
+        MaxReconnectDelay = 1,
+        StallTimeout = 5,
+    };
+
+    /// <summary>Reads a frame, failing the test (rather than hanging) if none comes within a generous time.</summary>
+    public static async Task<Frame> NextAsync(IFrameSource source, int seconds = 60)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        try
+        {
+            return await source.ReadAsync(timeout.Token) ?? throw new InvalidOperationException($"{source.Description} ended");
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no frame from {source.Description} in {seconds} s; health {(source as IFrameSourceHealth)?.Health}");
+        }
+    }
+
+    /// <summary>Waits for a multi-client server (not ffmpeg's single-client one, which a probe would use up).</summary>
+    public static async Task WaitForPortAsync(int port)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    public static async Task WaitUntilAsync(Func<bool> condition, string what, int seconds = 60)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(seconds))
+            {
+                throw new TimeoutException($"timed out waiting until {what}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
+
+/// <summary>A child process that the test may kill and restart; always killed on dispose.</summary>
+internal sealed class ServerProcess(string program, params string[] args) : IDisposable
+{
+    private Process? _process;
+
+    public bool Running => _process is { HasExited: false };
+
+    public void Start()
+    {
+        var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        _process = Process.Start(info) ?? throw new InvalidOperationException($"{program} did not start");
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+    }
+
+    public void Kill()
+    {
+        if (_process is { } p)
+        {
+            if (!p.HasExited)
+            {
+                p.Kill(entireProcessTree: true);
+                p.WaitForExit();
+            }
+
+            p.Dispose();
+            _process = null;
+        }
+    }
+
+    public void Dispose() => Kill();
+
+    /// <summary>ffmpeg serving a moving test pattern as MJPEG over HTTP, like a Waggle node camera.</summary>
+    public static ServerProcess MjpegCamera(int port, int width = 320, int height = 240, int fps = 15, bool multipartHeader = true)
+    {
+        List<string> args = ["-v", "error", "-re", "-f", "lavfi", "-i", $"testsrc2=s={width}x{height}:r={fps}", "-q:v", "5", "-f", "mpjpeg"];
+        if (multipartHeader)
+        {
+            // Real cameras say multipart/x-mixed-replace; ffmpeg says application/octet-stream unless told.
+            args.AddRange(["-content_type", "multipart/x-mixed-replace;boundary=ffmpeg"]);
+        }
+
+        args.AddRange(["-listen", "1", $"http://127.0.0.1:{port}/live"]);
+        return new ServerProcess("ffmpeg", [.. args]);
+    }
+}
