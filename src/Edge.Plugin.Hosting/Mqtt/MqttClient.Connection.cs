@@ -83,7 +83,7 @@ public sealed partial class MqttClient
             CleanStart = _options.CleanSession,
             KeepAliveSeconds = (ushort)_options.KeepAlive.TotalSeconds,
             UserName = _options.UserName,
-            Password = _options.Password is null ? null : System.Text.Encoding.UTF8.GetBytes(_options.Password),
+            Password = _options.Password is null ? null : (ReadOnlyMemory<byte>?)System.Text.Encoding.UTF8.GetBytes(_options.Password),
             Will = _options.Will,
             SessionExpiryInterval = v5 ? expiry : 0,
             ReceiveMaximum = v5 ? _options.ReceiveMaximum : null,
@@ -99,11 +99,14 @@ public sealed partial class MqttClient
             var result = await connection.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
             var packet = TryDecode(ref buffer, connection.Version);
-            connection.Reader.AdvanceTo(buffer.Start, buffer.End);
             if (packet is not null)
             {
+                // Only what was consumed: packets the broker sent right behind CONNACK (a resumed session's messages) must stay readable.
+                connection.Reader.AdvanceTo(buffer.Start);
                 return packet;
             }
+
+            connection.Reader.AdvanceTo(buffer.Start, buffer.End);
 
             if (result.IsCompleted)
             {
@@ -488,6 +491,21 @@ public sealed partial class MqttClient
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>Drops the connection without DISCONNECT, as a crash or a cut cable would; the broker then sends the will.</summary>
+    internal void Abort()
+    {
+        MqttConnection? c;
+        lock (_gate)
+        {
+            c = _connection;
+        }
+
+        if (c is not null)
+        {
+            ConnectionLost(c, new IOException("Connection aborted."));
         }
     }
 

@@ -171,7 +171,7 @@ public sealed partial class MqttClient : IAsyncDisposable
 
         foreach (var s in subscriptions)
         {
-            ArgumentException.ThrowIfNullOrEmpty(s.TopicFilter, nameof(subscriptions));
+            ValidateFilter(s.TopicFilter);
         }
 
         var ack = await RequestAsync(
@@ -365,6 +365,31 @@ public sealed partial class MqttClient : IAsyncDisposable
         if (topic.AsSpan().IndexOfAny('+', '#', '\0') >= 0)
         {
             throw new ArgumentException($"The topic '{topic}' contains '+', '#' or U+0000; those belong in subscription filters only.", nameof(topic));
+        }
+    }
+
+    /// <summary>Checks the wildcard rules of MQTT 4.7.1, so a bad filter fails here rather than dropping the connection.</summary>
+    private static void ValidateFilter(string filter)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(filter);
+        var levels = filter.Split('/');
+        for (var i = 0; i < levels.Length; i++)
+        {
+            var level = levels[i];
+            if (level.Contains('#', StringComparison.Ordinal) && (level != "#" || i != levels.Length - 1))
+            {
+                throw new ArgumentException($"The topic filter '{filter}' is invalid: '#' must be a whole level and the last one.", nameof(filter));
+            }
+
+            if (level.Contains('+', StringComparison.Ordinal) && level != "+")
+            {
+                throw new ArgumentException($"The topic filter '{filter}' is invalid: '+' must be a whole level.", nameof(filter));
+            }
+        }
+
+        if (filter.StartsWith("$share/", StringComparison.Ordinal) && (levels.Length < 3 || levels[1].Length == 0 || levels[1].AsSpan().IndexOfAny('+', '#') >= 0))
+        {
+            throw new ArgumentException($"The shared subscription '{filter}' is invalid: use $share/<group>/<filter> with a group name free of wildcards.", nameof(filter));
         }
     }
 
