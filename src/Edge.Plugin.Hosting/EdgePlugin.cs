@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Edge.Plugin.Hosting.Publishing;
+using Edge.Plugin.Hosting.Waggle;
 using Edge.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -177,6 +178,14 @@ public sealed class EdgePluginBuilder
         services.AddOptions<PluginOptions>().BindConfiguration(PluginOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginOptions>, PluginOptionsValidator>());
         services.AddOptions<PluginOptions>().ValidateOnStart();
+
+        // On a node (production mode, WAGGLE_* set) results go to the node's broker without any code.
+        if (mode == RunMode.Production && WaggleOptions.IsConfiguredByEnvironment() && !services.Any(s => s.ServiceType == typeof(WagglePublisher)))
+        {
+            services.AddWagglePublisher();
+        }
+
+        services.TryAddSingleton(sp => new FileUploads(FileUploads.DefaultRoot(Environment.GetEnvironmentVariable), sp.GetServices<IMeasurementPublisher>()));
 
         var stdout = new StdoutPublisherOptions();
         _host.Configuration.GetSection("Publishing:Stdout").Bind(stdout);

@@ -6,7 +6,7 @@ namespace Edge.Plugin.Hosting.Publishing;
 /// pywaggle's development run log: with <c>PYWAGGLE_LOG_DIR</c> set, every measurement is appended
 /// to <c>data.ndjson</c> in that folder, one JSON object per line, flushed as it is written.
 /// </summary>
-internal sealed class RunLogPublisher : IMeasurementPublisher, IDisposable
+internal sealed class RunLogPublisher : IMeasurementPublisher, IUploadTarget, IDisposable
 {
     public const string DirectoryVariable = "PYWAGGLE_LOG_DIR";
     private readonly FileStream _file;
@@ -25,11 +25,18 @@ internal sealed class RunLogPublisher : IMeasurementPublisher, IDisposable
 
     public string FilePath { get; }
 
-    public ValueTask PublishAsync(Measurement measurement, CancellationToken cancellationToken)
+    public ValueTask PublishAsync(Measurement measurement, CancellationToken cancellationToken) =>
+        Write(WaggleMessage.From(measurement));
+
+    /// <summary>Records an upload as pywaggle's run log does: an <c>upload</c> record whose value is the staged file's absolute path.</summary>
+    public ValueTask PublishUploadAsync(StagedUpload upload, CancellationToken cancellationToken) =>
+        Write(new WaggleMessage("upload", Path.GetFullPath(upload.DataPath), upload.TimestampNs, upload.Meta, "all"));
+
+    private ValueTask Write(in WaggleMessage message)
     {
         lock (_gate)
         {
-            MeasurementJson.WriteRunLogRecord(_writer, measurement);
+            MeasurementJson.WriteRunLogRecord(_writer, message);
             _writer.Flush();
             _writer.Reset();
             _file.WriteByte((byte)'\n');
