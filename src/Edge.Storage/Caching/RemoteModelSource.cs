@@ -48,7 +48,7 @@ internal abstract partial class RemoteModelSource : IModelSource
     /// <summary>Whether a failure means "cannot reach the store right now" (worth a retry, or the cached copy), not "wrong request".</summary>
     protected virtual bool IsTransient(Exception error)
     {
-        for (var e = error; e is not null; e = e.InnerException)
+        for (var e = error; e is not null && e is not CacheWriteException; e = e.InnerException)
         {
             if (e is HttpRequestException or SocketException or TimeoutException || (e is IOException && e is not FileNotFoundException and not DirectoryNotFoundException))
             {

@@ -68,9 +68,11 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
 
                         break;
                     }
-                    catch (Exception e) when (isTransient(e) && !cancellationToken.IsCancellationRequested)
+                    catch (Exception e) when (e is not CacheWriteException && isTransient(e) && !cancellationToken.IsCancellationRequested)
                     {
+                        // The file and the hash advance together, chunk by chunk: the file's length is what arrived intact.
                         file.Flush();
+                        offset = file.Position;
                         if (lastProgress.Elapsed > options.ResumeWindow)
                         {
                             throw new IOException($"Download of {remote.Location} stopped at {offset} of {remote.Length?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} bytes and did not resume within {options.ResumeWindow} (Storage:ResumeWindow): {e.Message}. The partial file is kept; the next attempt resumes it.", e);
@@ -109,7 +111,15 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
             }
 
             var data = buffer[..read];
-            file.Write(data.Span);
+            try
+            {
+                file.Write(data.Span);
+            }
+            catch (IOException e)
+            {
+                throw new CacheWriteException($"Writing the download to {file.Name} failed: {e.Message}", e);
+            }
+
             hash.AppendData(data.Span);
             offset += read;
             sent += read;
@@ -168,3 +178,6 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Location} was answered from its start instead of byte {Offset}; downloading it again from the beginning")]
     private static partial void LogRestart(ILogger logger, string location, long offset);
 }
+
+/// <summary>The local disk failed (full, read-only): not a network problem, so not retried.</summary>
+internal sealed class CacheWriteException(string message, Exception inner) : IOException(message, inner);

@@ -74,7 +74,7 @@ internal sealed partial class S3ModelSource(IAmazonS3 client, ModelCache cache, 
 
     protected override bool IsTransient(Exception error)
     {
-        for (var e = error; e is not null; e = e.InnerException)
+        for (var e = error; e is not null && e is not CacheWriteException; e = e.InnerException)
         {
             if (e is AmazonServiceException { StatusCode: >= HttpStatusCode.InternalServerError } || (e is AmazonClientException && e is not AmazonServiceException))
             {
