@@ -9,7 +9,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # What the SDK needs at run time and to generate its sample models.
 runtime_packages=(libturbojpeg0 python3-onnx python3-numpy)
 # What the test suite starts or compares against.
-test_packages=(ffmpeg libonnx-testdata libjpeg-turbo-progs mosquitto mosquitto-clients locales-all libtiff-tools python3-png openssl python3-paho-mqtt rabbitmq-server python3-pika)
+test_packages=(ffmpeg libonnx-testdata libjpeg-turbo-progs mosquitto mosquitto-clients locales-all libtiff-tools python3-png openssl python3-paho-mqtt rabbitmq-server python3-pika curl)
 
 packages=("${runtime_packages[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${test_packages[@]}")
@@ -33,3 +33,4 @@ command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK is required (dotn
 "$root/build/fetch-onnxruntime.sh"
 # Debian's interpreter: python3-onnx installs there, whatever python3 comes first on PATH.
 /usr/bin/python3 "$root/build/models/make_models.py" "$root/artifacts/models"
+if [[ "${1:-}" == "--test" ]]; then "$root/build/fetch-s3rver.sh"; fi

@@ -49,6 +49,28 @@ def colour_classifier(size=224):
     return finish(graph, ["red", "green", "blue"], "Dominant colour of an RGB image scaled to 0..1.")
 
 
+def colour_classifier_inverted(size=224):
+    """A second version of the colour classifier that names the channel with the SMALLEST mean.
+
+    Same inputs, outputs and labels as colour-classifier.onnx, different answers: the storage tests
+    publish it as a new model version and watch a running plugin switch over.
+    """
+    weights = -4.0 * (3.0 * np.eye(3, dtype=np.float32) - np.ones((3, 3), dtype=np.float32))
+    nodes = [
+        helper.make_node("ReduceMean", ["image"], ["channel_means"], axes=[2, 3], keepdims=0),
+        helper.make_node("MatMul", ["channel_means", "weights"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "colour_classifier_inverted",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, 3])],
+        [numpy_helper.from_array(weights.T.copy(), "weights")],
+    )
+    return finish(graph, ["red", "green", "blue"], "Least present colour of an RGB image scaled to 0..1.")
+
+
 def add():
     """The smallest useful model: C = A + B on four floats. Per-call overhead dominates its run time."""
     graph = helper.make_graph(
@@ -191,6 +213,7 @@ MODELS = {
     "slow-loop.onnx": slow_loop,
     "all-types.onnx": all_types,
     "mobilenet-v2-random.onnx": mobilenet_v2,
+    "colour-classifier-inverted.onnx": colour_classifier_inverted,
 }
 
 

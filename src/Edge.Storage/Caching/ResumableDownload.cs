@@ -1,0 +1,183 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+
+namespace Edge.Storage.Caching;
+
+/// <summary>
+/// Streams a remote object into a partial file, hashing as the bytes arrive. When the connection
+/// breaks it asks again from the last byte written (a range request) until the resume window passes
+/// without progress; the partial file survives a restart of the process, and resumes then too.
+/// </summary>
+internal sealed partial class ResumableDownload(StorageOptions options, ILogger logger)
+{
+    private const int MaxChunk = 1 << 20;
+
+    public delegate Task<RemoteBody> Opener(long offset, CancellationToken cancellationToken);
+
+    public async Task<(string Sha256, long Size)> RunAsync(RemoteObject remote, string partialPath, Opener open, Func<Exception, bool> isTransient, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var file = new FileStream(partialPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
+        await using (file.ConfigureAwait(false))
+        {
+            var offset = await ResumePointAsync(file, remote, hash, cancellationToken).ConfigureAwait(false);
+            if (offset > 0)
+            {
+                LogResuming(logger, remote.Location, offset, remote.Length ?? -1);
+            }
+
+            var progress = new DownloadProgress(logger, remote.Location, remote.Length, offset, options.ProgressInterval);
+            var chunk = options.MaxBytesPerSecond > 0 ? (int)Math.Clamp(options.MaxBytesPerSecond / 8, 16 << 10, MaxChunk) : MaxChunk;
+            var buffer = ArrayPool<byte>.Shared.Rent(chunk);
+            var lastProgress = Stopwatch.StartNew();
+            var attempt = 0;
+            try
+            {
+                while (remote.Length is not { } complete || offset < complete)
+                {
+                    try
+                    {
+                        var body = await open(offset, cancellationToken).ConfigureAwait(false);
+                        await using (body.Stream.ConfigureAwait(false))
+                        {
+                            if (body.Offset != offset)
+                            {
+                                // The store answered from the start (no range support, or a changed object under the same
+                                // validator): start over rather than splice two different bodies.
+                                LogRestart(logger, remote.Location, offset);
+                                file.SetLength(0);
+                                file.Position = 0;
+                                hash.GetHashAndReset();
+                                offset = 0;
+                            }
+
+                            offset = await CopyAsync(body.Stream, file, hash, buffer.AsMemory(0, chunk), offset, progress, lastProgress, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        if (remote.Length is { } length && offset < length)
+                        {
+                            throw new IOException($"the connection closed after {offset} of {length} bytes");
+                        }
+
+                        if (remote.Length is { } expected && offset > expected)
+                        {
+                            throw new InvalidDataException($"{remote.Location} sent {offset} bytes where the store announced {expected}.");
+                        }
+
+                        break;
+                    }
+                    catch (Exception e) when (e is not CacheWriteException && isTransient(e) && !cancellationToken.IsCancellationRequested)
+                    {
+                        // The file and the hash advance together, chunk by chunk: the file's length is what arrived intact.
+                        file.Flush();
+                        offset = file.Position;
+                        if (lastProgress.Elapsed > options.ResumeWindow)
+                        {
+                            throw new IOException($"Download of {remote.Location} stopped at {offset} of {remote.Length?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} bytes and did not resume within {options.ResumeWindow} (Storage:ResumeWindow): {e.Message}. The partial file is kept; the next attempt resumes it.", e);
+                        }
+
+                        var delay = TimeSpan.FromMilliseconds(Math.Min(250 * (1 << Math.Min(attempt++, 5)), 5000));
+                        LogBroken(logger, remote.Location, offset, remote.Length ?? -1, e.Message, delay.TotalSeconds);
+                        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            // Durable before it is renamed into the cache: after a power cut the cache holds either the whole
+            // verified model or nothing under that name.
+            file.Flush(flushToDisk: true);
+            progress.Completed(offset);
+            return (Convert.ToHexStringLower(hash.GetHashAndReset()), offset);
+        }
+    }
+
+    private async Task<long> CopyAsync(Stream source, FileStream file, IncrementalHash hash, Memory<byte> buffer, long offset, DownloadProgress progress, Stopwatch lastProgress, CancellationToken cancellationToken)
+    {
+        var limit = options.MaxBytesPerSecond;
+        var clock = Stopwatch.StartNew();
+        long sent = 0;
+        while (true)
+        {
+            var read = await source.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return offset;
+            }
+
+            var data = buffer[..read];
+            try
+            {
+                file.Write(data.Span);
+            }
+            catch (IOException e)
+            {
+                throw new CacheWriteException($"Writing the download to {file.Name} failed: {e.Message}", e);
+            }
+
+            hash.AppendData(data.Span);
+            offset += read;
+            sent += read;
+            lastProgress.Restart();
+            progress.Report(offset);
+            if (limit > 0)
+            {
+                var due = TimeSpan.FromSeconds((double)sent / limit) - clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (read < buffer.Length)
+            {
+                return offset;
+            }
+        }
+    }
+
+    /// <summary>Where to carry on: the length of a partial file left by an earlier attempt, whose bytes are hashed again.</summary>
+    private static async Task<long> ResumePointAsync(FileStream file, RemoteObject remote, IncrementalHash hash, CancellationToken cancellationToken)
+    {
+        var length = file.Length;
+        if (length == 0 || (remote.Length is { } total && length > total))
+        {
+            file.SetLength(0);
+            return 0;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxChunk);
+        try
+        {
+            file.Position = 0;
+            int read;
+            while ((read = await file.ReadAsync(buffer.AsMemory(0, MaxChunk), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return file.Position;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Resuming {Location} at byte {Offset} of {Length} with a range request")]
+    private static partial void LogResuming(ILogger logger, string location, long offset, long length);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Download of {Location} broke at byte {Offset} of {Length} ({Reason}); resuming from there in {Seconds:F2} s")]
+    private static partial void LogBroken(ILogger logger, string location, long offset, long length, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Location} was answered from its start instead of byte {Offset}; downloading it again from the beginning")]
+    private static partial void LogRestart(ILogger logger, string location, long offset);
+}
+
+/// <summary>The local disk failed (full, read-only): not a network problem, so not retried.</summary>
+internal sealed class CacheWriteException(string message, Exception inner) : IOException(message, inner);
