@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using Edge.Plugin.Hosting.Health;
 using Edge.Plugin.Hosting.Publishing;
 using Edge.Storage;
 using Microsoft.Extensions.Configuration;
@@ -177,6 +178,10 @@ public sealed class EdgePluginBuilder
         services.AddOptions<PluginOptions>().BindConfiguration(PluginOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginOptions>, PluginOptionsValidator>());
         services.AddOptions<PluginOptions>().ValidateOnStart();
+        services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName);
+        services.AddSingleton<PluginHealth>();
+        services.AddSingleton<HealthEndpoint>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthEndpoint>());
 
         var stdout = new StdoutPublisherOptions();
         _host.Configuration.GetSection("Publishing:Stdout").Bind(stdout);
