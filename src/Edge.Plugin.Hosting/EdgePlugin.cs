@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using Edge.Plugin.Hosting.Health;
 using Edge.Plugin.Hosting.Publishing;
 using Edge.Plugin.Hosting.Waggle;
 using Edge.Storage;
@@ -178,6 +179,10 @@ public sealed class EdgePluginBuilder
         services.AddOptions<PluginOptions>().BindConfiguration(PluginOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginOptions>, PluginOptionsValidator>());
         services.AddOptions<PluginOptions>().ValidateOnStart();
+        services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName);
+        services.AddSingleton<PluginHealth>();
+        services.AddSingleton<HealthEndpoint>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthEndpoint>());
 
         // On a node (production mode, WAGGLE_* set) results go to the node's broker without any code.
         if (mode == RunMode.Production && WaggleOptions.IsConfiguredByEnvironment() && !services.Any(s => s.ServiceType == typeof(WagglePublisher)))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using Edge.Plugin.Hosting.Health;
 using Edge.Plugin.Hosting.Inputs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,6 +27,7 @@ internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(Dyna
     IOptions<PluginOptions> options,
     IEnumerable<IMeasurementPublisher> publishers,
     PluginRunState state,
+    PluginHealth health,
     IHostApplicationLifetime lifetime,
     ILogger<TPlugin> logger) : BackgroundService
     where TPlugin : FramePlugin
@@ -51,6 +53,7 @@ internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(Dyna
         }
         finally
         {
+            health.Finished();
             lifetime.StopApplication();
         }
     }
@@ -73,6 +76,7 @@ internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(Dyna
         {
             LogStarting(logger, typeof(TPlugin).Name, state.Mode, source.Description, string.Join(", ", publishers.Select(p => p.Name)));
             await plugin.StartAsync(context, stoppingToken).ConfigureAwait(false);
+            health.SourceOpened(source.Description);
             var frames = 0;
             try
             {
@@ -88,6 +92,7 @@ internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(Dyna
                     catch (FrameSourceException e)
                     {
                         context.Failures++;
+                        health.SourceFailed(e.Message);
                         LogFrameUnreadable(logger, e.Message);
                         continue;
                     }
@@ -98,7 +103,17 @@ internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(Dyna
                     }
 
                     frames++;
+                    var failuresBefore = context.Failures;
                     await ProcessAsync(plugin, frame, context, stoppingToken).ConfigureAwait(false);
+                    if (context.Failures == failuresBefore)
+                    {
+                        health.FrameSucceeded();
+                    }
+                    else
+                    {
+                        health.FrameFailed();
+                    }
+
                     var remaining = interval - Stopwatch.GetElapsedTime(started);
                     if (remaining > TimeSpan.Zero)
                     {

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace EdgePluginNamespace.Tests;
+
+/// <summary>Runs the built plugin as its own process on the sample image, the way a node runs it.</summary>
+public sealed class PluginTests
+{
+    private const string SampleModel = "models/colour-classifier.onnx";
+    private const string SampleImage = "samples/red-apple.jpg";
+
+#if (isFunction)
+    [Fact]
+    public void Message_PrintsOnlyTheLabel()
+    {
+        var run = Plugin([], new() { ["MSG"] = $"{{'input': '{SampleImage}', 'model': '{SampleModel}'}}" });
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("red", run.Output.Trim());
+    }
+
+    [Fact]
+    public void MissingMessage_FailsWithUsageExitCode()
+    {
+        var run = Plugin([], new() { ["MSG"] = null });
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Empty(run.Output);
+        Assert.Contains("MSG is not set", run.Error, StringComparison.Ordinal);
+    }
+#else
+    [Fact]
+    public void SampleImage_IsClassifiedRed()
+    {
+        var run = Plugin(["-input", SampleImage, "-model", SampleModel]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+#if (isPipeline)
+        Assert.StartsWith("pipeline.classification: red (confidence=", run.Output, StringComparison.Ordinal);
+        Assert.Contains("\"Label\": \"red\"", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "output", "red-apple.json")), StringComparison.Ordinal);
+#else
+        Assert.StartsWith("env.classification: red (confidence=", run.Output, StringComparison.Ordinal);
+#endif
+    }
+#endif
+
+    [Fact]
+    public void MissingModel_FailsNamingIt()
+    {
+#if (isFunction)
+        var run = Plugin([], new() { ["MSG"] = $"{{'input': '{SampleImage}', 'model': 'missing.onnx'}}" });
+#else
+        var run = Plugin(["-input", SampleImage, "-model", "missing.onnx"]);
+#endif
+
+        Assert.Equal(3, run.ExitCode);
+        Assert.Contains("missing.onnx", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ManifestInputs_AreOptionsOfThePlugin()
+    {
+        var help = Plugin(["--help"]);
+        var manifest = File.ReadAllText(Manifest());
+        var ids = Regex.Matches(manifest, "\"?id\"?: \"?([A-Za-z0-9_-]+)").Select(m => m.Groups[1].Value).ToList();
+
+        Assert.NotEmpty(ids);
+        Assert.All(ids, id => Assert.Contains($"-{id}", help.Output, StringComparison.Ordinal));
+    }
+
+    private static string Manifest()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            foreach (var name in new[] { "sage.json", "sage.yaml" })
+            {
+                if (File.Exists(Path.Combine(dir.FullName, name)) && File.Exists(Path.Combine(dir.FullName, "EdgePluginProject.csproj")))
+                {
+                    return Path.Combine(dir.FullName, name);
+                }
+            }
+        }
+
+        throw new FileNotFoundException("No sage.json or sage.yaml next to EdgePluginProject.csproj above " + AppContext.BaseDirectory);
+    }
+
+    private sealed record Run(int ExitCode, string Output, string Error)
+    {
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";
+    }
+
+    private static Run Plugin(string[] args, Dictionary<string, string?>? environment = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "EdgePluginProject.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        // Development mode whatever the machine: no Waggle variables, no stray MSG.
+        foreach (var name in new[] { "WAGGLE_PLUGIN_HOST", "WAGGLE_APP_ID", "MSG" })
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? [])
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("the plugin did not finish within 2 minutes");
+        }
+
+        return new Run(process.ExitCode, output.Result, error.Result);
+    }
+}
