@@ -20,7 +20,7 @@ public sealed partial class NodeConformanceTests(ITestOutputHelper output)
 
     /// <summary>
     /// Cases where ONNX Runtime 1.30 itself gives another answer than the suite: each was run through
-    /// ORT's C API alone (Conformance/reference/ort_case.c, see docs/inference.md) and gave the very
+    /// ORT's C API alone (benchmarks/Edge.Inference.Benchmarks/native/ort_case.c, see docs/inference.md) and gave the very
     /// numbers our binding gives. They must still load and run here; only the comparison is waived.
     /// </summary>
     internal static readonly Dictionary<string, string> RuntimeDifferences = new(StringComparer.Ordinal)

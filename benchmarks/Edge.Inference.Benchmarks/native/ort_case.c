@@ -7,19 +7,9 @@
  *
  * Only the OrtApi slots called here are declared, by index (zero-based, see onnxruntime_c_api.h). */
 #include <dlfcn.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-typedef void *Status;
-typedef struct { void *(*GetApi)(uint32_t); const char *(*GetVersionString)(void); } ApiBase;
-static void **api;
-#define FN(slot, ret, ...) ((ret(*)(__VA_ARGS__))api[slot])
-
-static void check(Status s, const char *what) {
-  if (s) { fprintf(stderr, "%s: %s\n", what, FN(2, const char *, Status)(s)); exit(2); }
-}
+#include "ort_min.h"
 
 static size_t element_size(int type) {
   switch (type) {
