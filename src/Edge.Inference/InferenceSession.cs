@@ -375,6 +375,13 @@ public sealed unsafe partial class InferenceSession : IDisposable
             throw new ArgumentNullException(nameof(tensor), $"The tensor for {kind} '{info.Name}' is null.");
         }
 
+        if (info.Kind != OnnxValueKind.Tensor)
+        {
+            throw new OnnxRuntimeException(
+                OrtErrorCode.InvalidArgument,
+                $"{Capitalize(kind)} '{info.Name}' is {info.TypeText}, not a tensor; run the model with OnnxValue inputs (Run(IReadOnlyDictionary<string, OnnxValue>)).");
+        }
+
         if (tensor.ElementType != info.ElementType)
         {
             throw new OnnxRuntimeException(
@@ -425,19 +432,38 @@ public sealed unsafe partial class InferenceSession : IDisposable
         {
             var name = OrtApi.SessionName(session, (nuint)i, input, allocator);
             using var typeInfo = new OrtHandle(OrtApi.SessionTypeInfo(session, (nuint)i, input), OrtRelease.TypeInfo);
-            var onnxType = OrtApi.GetOnnxType(typeInfo.DangerousGetHandle());
-            if (onnxType != 1 /* ONNX_TYPE_TENSOR */)
-            {
-                result[i] = new TensorInfo(name, TensorElementType.Undefined, [], []);
-                continue;
-            }
-
-            var tensorInfo = OrtApi.CastToTensorInfo(typeInfo.DangerousGetHandle());
-            var dims = OrtApi.GetDimensions(tensorInfo);
-            result[i] = new TensorInfo(name, OrtApi.GetElementType(tensorInfo), dims, OrtApi.GetSymbolicDimensions(tensorInfo, dims.Length));
+            result[i] = DescribeType(name, typeInfo.DangerousGetHandle());
         }
 
         return result;
+    }
+
+    private static TensorInfo DescribeType(string name, nint typeInfo)
+    {
+        var kind = (OnnxValueKind)OrtApi.GetOnnxType(typeInfo);
+        switch (kind)
+        {
+            case OnnxValueKind.Tensor:
+                var tensorInfo = OrtApi.CastToTensorInfo(typeInfo);
+                var dims = OrtApi.GetDimensions(tensorInfo);
+                return new TensorInfo(name, OrtApi.GetElementType(tensorInfo), dims, OrtApi.GetSymbolicDimensions(tensorInfo, dims.Length));
+            case OnnxValueKind.Sequence:
+                return Nested(name, kind, OrtApi.GetSequenceElementType(OrtApi.CastToSequenceInfo(typeInfo)), "seq({0})");
+            case OnnxValueKind.Optional:
+                return Nested(name, kind, OrtApi.GetOptionalContainedType(OrtApi.CastToOptionalInfo(typeInfo)), "optional({0})");
+            case OnnxValueKind.Map:
+                var map = OrtApi.CastToMapInfo(typeInfo);
+                return Nested(name, kind, OrtApi.GetMapValueType(map), $"map({OrtApi.GetMapKeyType(map)},{{0}})");
+            default:
+                return new TensorInfo(name, TensorElementType.Undefined, [], []) { Kind = OnnxValueKind.Unknown, NestedTypeText = $"ONNX type {(int)kind}" };
+        }
+    }
+
+    private static TensorInfo Nested(string name, OnnxValueKind kind, nint innerTypeInfo, string format)
+    {
+        using var owned = new OrtHandle(innerTypeInfo, OrtRelease.TypeInfo);
+        var inner = DescribeType(name, innerTypeInfo);
+        return inner with { Kind = kind, NestedTypeText = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, inner.TypeText) };
     }
 
     private static ModelMetadata ReadMetadata(nint session, nint allocator)
