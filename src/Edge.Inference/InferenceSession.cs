@@ -259,7 +259,27 @@ public sealed unsafe partial class InferenceSession : IDisposable
     private void RunNative(nint* inputValues, int inputCount, nint* outputValues, int outputCount, CancellationToken cancellationToken) =>
         RunNative(_inputNames.Pointers, inputValues, inputCount, _outputNames.Pointers, outputValues, outputCount, cancellationToken);
 
-    private void RunNative(nint* inputNames, nint* inputValues, int inputCount, nint* outputNames, nint* outputValues, int outputCount, CancellationToken cancellationToken)
+    private void RunNative(nint* inputNames, nint* inputValues, int inputCount, nint* outputNames, nint* outputValues, int outputCount, CancellationToken cancellationToken) =>
+        RunNative(0, inputNames, inputValues, inputCount, outputNames, outputValues, outputCount, cancellationToken);
+
+    /// <summary>Runs with an IO binding's inputs and outputs.</summary>
+    internal void RunBound(nint binding, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        RunNative(binding, null, null, 0, null, null, 0, cancellationToken);
+    }
+
+    internal OrtHandle NativeSession => _session;
+
+    /// <summary>Creates an IO binding: inputs and outputs bound once, then runs that allocate nothing.</summary>
+    public InferenceBinding CreateBinding()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new InferenceBinding(this);
+    }
+
+    private void RunNative(nint binding, nint* inputNames, nint* inputValues, int inputCount, nint* outputNames, nint* outputValues, int outputCount, CancellationToken cancellationToken)
     {
         var addedRef = false;
         _session.DangerousAddRef(ref addedRef);
@@ -274,15 +294,17 @@ public sealed unsafe partial class InferenceSession : IDisposable
                 registration = cancellationToken.UnsafeRegister(static state => OrtApi.RunOptionsSetTerminate(((OrtHandle)state!).DangerousGetHandle()), runOptions);
             }
 
-            var status = OrtApi.Run(
-                _session.DangerousGetHandle(),
-                runOptions?.DangerousGetHandle() ?? 0,
-                inputNames,
-                inputValues,
-                (nuint)inputCount,
-                outputNames,
-                (nuint)outputCount,
-                outputValues);
+            var status = binding != 0
+                ? OrtApi.RunWithBinding(_session.DangerousGetHandle(), runOptions?.DangerousGetHandle() ?? 0, binding)
+                : OrtApi.Run(
+                    _session.DangerousGetHandle(),
+                    runOptions?.DangerousGetHandle() ?? 0,
+                    inputNames,
+                    inputValues,
+                    (nuint)inputCount,
+                    outputNames,
+                    (nuint)outputCount,
+                    outputValues);
             if (status != 0)
             {
                 var error = OrtApi.ToException(status);
@@ -368,7 +390,7 @@ public sealed unsafe partial class InferenceSession : IDisposable
         }
     }
 
-    private static void CheckArgument(Tensor? tensor, TensorInfo info, string kind)
+    internal static void CheckArgument(Tensor? tensor, TensorInfo info, string kind)
     {
         if (tensor is null)
         {
