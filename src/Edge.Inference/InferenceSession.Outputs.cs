@@ -87,35 +87,7 @@ public sealed unsafe partial class InferenceSession
 
         RunNative(names, values, inputs.Length, _outputNames.Pointers, outputs, outputCount, cancellationToken);
 
-        var tensors = new Tensor[outputCount];
-        var made = 0;
-        try
-        {
-            for (; made < outputCount; made++)
-            {
-                var value = outputs[made];
-                outputs[made] = 0;
-                tensors[made] = RuntimeTensors.Wrap(value, Outputs[made].Name);
-            }
-        }
-        catch
-        {
-            for (var i = 0; i < made; i++)
-            {
-                tensors[i].Dispose();
-            }
-
-            for (var i = made; i < outputCount; i++)
-            {
-                if (outputs[i] != 0)
-                {
-                    Native.OrtApi.Release(Native.OrtRelease.Value, outputs[i]);
-                }
-            }
-
-            throw;
-        }
-
+        var tensors = TakeOutputs(outputs, outputCount, static (value, info) => RuntimeTensors.Wrap(value, info.Name));
         return new SessionOutputs(tensors, Outputs);
     }
 
@@ -170,15 +142,23 @@ public sealed unsafe partial class InferenceSession
 
         RunNative(names, values, fed, _outputNames.Pointers, outputs, outputCount, cancellationToken);
 
-        var results = new OnnxValue[outputCount];
+        var results = TakeOutputs(outputs, outputCount, static (value, info) => OnnxValue.FromRuntime(value, info.Kind, info.Name));
+        return new SessionValues(results, Outputs);
+    }
+
+    /// <summary>Wraps each value the run returned; on a failure frees the wrapped ones and the rest.</summary>
+    private T[] TakeOutputs<T>(nint* outputs, int count, Func<nint, TensorInfo, T> wrap)
+        where T : IDisposable
+    {
+        var results = new T[count];
         var made = 0;
         try
         {
-            for (; made < outputCount; made++)
+            for (; made < count; made++)
             {
                 var value = outputs[made];
                 outputs[made] = 0;
-                results[made] = OnnxValue.FromRuntime(value, Outputs[made].Kind, Outputs[made].Name);
+                results[made] = wrap(value, Outputs[made]);
             }
         }
         catch
@@ -188,7 +168,7 @@ public sealed unsafe partial class InferenceSession
                 results[i].Dispose();
             }
 
-            for (var i = made; i < outputCount; i++)
+            for (var i = made; i < count; i++)
             {
                 if (outputs[i] != 0)
                 {
@@ -199,7 +179,7 @@ public sealed unsafe partial class InferenceSession
             throw;
         }
 
-        return new SessionValues(results, Outputs);
+        return results;
     }
 
     private static void CheckValue(OnnxValue? value, TensorInfo info)
