@@ -206,6 +206,44 @@ def mobilenet_v2(classes=1000):
     return finish(graph, doc="MobileNetV2 layer plan with fixed random weights (benchmark only).")
 
 
+def map_type(key, value):
+    """TypeProto of map(key, value): onnx 1.12's helper has no maker for it."""
+    proto = onnx.TypeProto()
+    proto.map_type.key_type = key
+    proto.map_type.value_type.CopyFrom(value)
+    return proto
+
+
+def maps():
+    """Non-tensor values: m (map int64 -> float) through DictVectorizer over keys 1, 2, 3 into vec;
+    scores [1,3] through ZipMap into zipped, a sequence of maps (class 10, 20, 30 -> score);
+    items (a sequence of float tensors) through SequenceLength into count."""
+    ml = "ai.onnx.ml"
+    graph = helper.make_graph(
+        [
+            helper.make_node("DictVectorizer", ["m"], ["vec"], domain=ml, int64_vocabulary=[1, 2, 3]),
+            helper.make_node("ZipMap", ["scores"], ["zipped"], domain=ml, classlabels_int64s=[10, 20, 30]),
+            helper.make_node("SequenceLength", ["items"], ["count"]),
+        ],
+        "maps",
+        [
+            helper.make_value_info("m", map_type(TensorProto.INT64, helper.make_tensor_type_proto(TensorProto.FLOAT, []))),
+            helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, 3]),
+            helper.make_value_info("items", helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, None))),
+        ],
+        [
+            helper.make_tensor_value_info("vec", TensorProto.FLOAT, [1, 3]),
+            helper.make_value_info("zipped", helper.make_sequence_type_proto(
+                map_type(TensorProto.INT64, helper.make_tensor_type_proto(TensorProto.FLOAT, [])))),
+            helper.make_tensor_value_info("count", TensorProto.INT64, []),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[*OPSET, helper.make_opsetid(ml, 1)], producer_name=PRODUCER)
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
 MODELS = {
     "colour-classifier.onnx": colour_classifier,
     "add.onnx": add,
@@ -214,6 +252,7 @@ MODELS = {
     "all-types.onnx": all_types,
     "mobilenet-v2-random.onnx": mobilenet_v2,
     "colour-classifier-inverted.onnx": colour_classifier_inverted,
+    "maps.onnx": maps,
 }
 
 

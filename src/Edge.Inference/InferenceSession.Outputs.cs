@@ -62,6 +62,13 @@ public sealed unsafe partial class InferenceSession
 
     private SessionOutputs RunAllocated(ReadOnlySpan<Tensor> inputs, int[] inputIndices, CancellationToken cancellationToken)
     {
+        if (Outputs.FirstOrDefault(o => o.Kind != OnnxValueKind.Tensor) is { } notTensor)
+        {
+            throw new OnnxRuntimeException(
+                OrtErrorCode.InvalidArgument,
+                $"Output '{notTensor.Name}' is {notTensor.TypeText}, not a tensor; run the model with OnnxValue inputs (Run(IReadOnlyDictionary<string, OnnxValue>)) to read it.");
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         var names = stackalloc nint[inputs.Length];
         var values = stackalloc nint[inputs.Length];
@@ -80,25 +87,88 @@ public sealed unsafe partial class InferenceSession
 
         RunNative(names, values, inputs.Length, _outputNames.Pointers, outputs, outputCount, cancellationToken);
 
-        var tensors = new Tensor[outputCount];
+        var tensors = TakeOutputs(outputs, outputCount, static (value, info) => RuntimeTensors.Wrap(value, info.Name));
+        return new SessionOutputs(tensors, Outputs);
+    }
+
+    /// <summary>
+    /// Runs a model whose inputs or outputs may be sequences, maps or optionals (see <see cref="OnnxValue"/>);
+    /// the runtime allocates every output. An optional input holding nothing is left out of the run.
+    /// </summary>
+    /// <returns>The outputs, in the model's output order; dispose them when done.</returns>
+    /// <exception cref="OnnxRuntimeException">An input name is unknown or missing, a value is of the wrong kind, or the run failed.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled during the run.</exception>
+    public SessionValues Run(IReadOnlyDictionary<string, OnnxValue> inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var names = stackalloc nint[Math.Max(inputs.Count, 1)];
+        var values = stackalloc nint[Math.Max(inputs.Count, 1)];
+        var fed = 0;
+        foreach (var (name, value) in inputs)
+        {
+            var index = IndexOf(Inputs, name);
+            if (index < 0)
+            {
+                throw new OnnxRuntimeException(
+                    OrtErrorCode.InvalidArgument,
+                    $"The model has no input '{name}'; its inputs are {string.Join(", ", Inputs)}.");
+            }
+
+            CheckValue(value, Inputs[index]);
+            var handle = value.GetInputHandle();
+            if (handle != 0)
+            {
+                names[fed] = _inputNames.Pointers[index];
+                values[fed++] = handle;
+            }
+        }
+
+        var missing = Inputs.Where(i => !inputs.ContainsKey(i.Name)).ToArray();
+        if (missing.Length > 0)
+        {
+            throw new OnnxRuntimeException(
+                OrtErrorCode.InvalidArgument,
+                $"Input(s) {string.Join(", ", missing.Select(m => $"'{m}'"))} not given; the model needs {string.Join(", ", Inputs)}.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var outputCount = Outputs.Count;
+        var outputs = stackalloc nint[Math.Max(outputCount, 1)];
+        for (var i = 0; i < outputCount; i++)
+        {
+            outputs[i] = 0;
+        }
+
+        RunNative(names, values, fed, _outputNames.Pointers, outputs, outputCount, cancellationToken);
+
+        var results = TakeOutputs(outputs, outputCount, static (value, info) => OnnxValue.FromRuntime(value, info.Kind, info.Name));
+        return new SessionValues(results, Outputs);
+    }
+
+    /// <summary>Wraps each value the run returned; on a failure frees the wrapped ones and the rest.</summary>
+    private T[] TakeOutputs<T>(nint* outputs, int count, Func<nint, TensorInfo, T> wrap)
+        where T : IDisposable
+    {
+        var results = new T[count];
         var made = 0;
         try
         {
-            for (; made < outputCount; made++)
+            for (; made < count; made++)
             {
                 var value = outputs[made];
                 outputs[made] = 0;
-                tensors[made] = RuntimeTensors.Wrap(value, Outputs[made].Name);
+                results[made] = wrap(value, Outputs[made]);
             }
         }
         catch
         {
             for (var i = 0; i < made; i++)
             {
-                tensors[i].Dispose();
+                results[i].Dispose();
             }
 
-            for (var i = made; i < outputCount; i++)
+            for (var i = made; i < count; i++)
             {
                 if (outputs[i] != 0)
                 {
@@ -109,7 +179,30 @@ public sealed unsafe partial class InferenceSession
             throw;
         }
 
-        return new SessionOutputs(tensors, Outputs);
+        return results;
+    }
+
+    private static void CheckValue(OnnxValue? value, TensorInfo info)
+    {
+        if (value is null)
+        {
+            throw new ArgumentNullException(nameof(value), $"The value for input '{info.Name}' is null; an absent optional is OnnxValue.Optional(null).");
+        }
+
+        // The runtime has no optional wrapper of its own: a present optional is fed as what it holds.
+        var given = value.Kind == OnnxValueKind.Optional && value.Contained is { } inner ? inner : value;
+        var fits = info.Kind == given.Kind || (info.Kind == OnnxValueKind.Optional && given.Kind is not OnnxValueKind.Unknown);
+        if (!fits || (value.Kind == OnnxValueKind.Optional && info.Kind != OnnxValueKind.Optional))
+        {
+            throw new OnnxRuntimeException(
+                OrtErrorCode.InvalidArgument,
+                $"Input '{info.Name}' is {info.TypeText}; the value given is {value}.");
+        }
+
+        if (info.Kind == OnnxValueKind.Tensor)
+        {
+            CheckArgument(given.Tensor, info, "input");
+        }
     }
 
     private static int IndexOf(IReadOnlyList<TensorInfo> infos, string name)

@@ -259,7 +259,27 @@ public sealed unsafe partial class InferenceSession : IDisposable
     private void RunNative(nint* inputValues, int inputCount, nint* outputValues, int outputCount, CancellationToken cancellationToken) =>
         RunNative(_inputNames.Pointers, inputValues, inputCount, _outputNames.Pointers, outputValues, outputCount, cancellationToken);
 
-    private void RunNative(nint* inputNames, nint* inputValues, int inputCount, nint* outputNames, nint* outputValues, int outputCount, CancellationToken cancellationToken)
+    private void RunNative(nint* inputNames, nint* inputValues, int inputCount, nint* outputNames, nint* outputValues, int outputCount, CancellationToken cancellationToken) =>
+        RunNative(0, inputNames, inputValues, inputCount, outputNames, outputValues, outputCount, cancellationToken);
+
+    /// <summary>Runs with an IO binding's inputs and outputs.</summary>
+    internal void RunBound(nint binding, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        RunNative(binding, null, null, 0, null, null, 0, cancellationToken);
+    }
+
+    internal OrtHandle NativeSession => _session;
+
+    /// <summary>Creates an IO binding: inputs and outputs bound once, then runs that allocate nothing.</summary>
+    public InferenceBinding CreateBinding()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new InferenceBinding(this);
+    }
+
+    private void RunNative(nint binding, nint* inputNames, nint* inputValues, int inputCount, nint* outputNames, nint* outputValues, int outputCount, CancellationToken cancellationToken)
     {
         var addedRef = false;
         _session.DangerousAddRef(ref addedRef);
@@ -274,15 +294,17 @@ public sealed unsafe partial class InferenceSession : IDisposable
                 registration = cancellationToken.UnsafeRegister(static state => OrtApi.RunOptionsSetTerminate(((OrtHandle)state!).DangerousGetHandle()), runOptions);
             }
 
-            var status = OrtApi.Run(
-                _session.DangerousGetHandle(),
-                runOptions?.DangerousGetHandle() ?? 0,
-                inputNames,
-                inputValues,
-                (nuint)inputCount,
-                outputNames,
-                (nuint)outputCount,
-                outputValues);
+            var status = binding != 0
+                ? OrtApi.RunWithBinding(_session.DangerousGetHandle(), runOptions?.DangerousGetHandle() ?? 0, binding)
+                : OrtApi.Run(
+                    _session.DangerousGetHandle(),
+                    runOptions?.DangerousGetHandle() ?? 0,
+                    inputNames,
+                    inputValues,
+                    (nuint)inputCount,
+                    outputNames,
+                    (nuint)outputCount,
+                    outputValues);
             if (status != 0)
             {
                 var error = OrtApi.ToException(status);
@@ -368,11 +390,18 @@ public sealed unsafe partial class InferenceSession : IDisposable
         }
     }
 
-    private static void CheckArgument(Tensor? tensor, TensorInfo info, string kind)
+    internal static void CheckArgument(Tensor? tensor, TensorInfo info, string kind)
     {
         if (tensor is null)
         {
             throw new ArgumentNullException(nameof(tensor), $"The tensor for {kind} '{info.Name}' is null.");
+        }
+
+        if (info.Kind != OnnxValueKind.Tensor)
+        {
+            throw new OnnxRuntimeException(
+                OrtErrorCode.InvalidArgument,
+                $"{Capitalize(kind)} '{info.Name}' is {info.TypeText}, not a tensor; run the model with OnnxValue inputs (Run(IReadOnlyDictionary<string, OnnxValue>)).");
         }
 
         if (tensor.ElementType != info.ElementType)
@@ -425,19 +454,38 @@ public sealed unsafe partial class InferenceSession : IDisposable
         {
             var name = OrtApi.SessionName(session, (nuint)i, input, allocator);
             using var typeInfo = new OrtHandle(OrtApi.SessionTypeInfo(session, (nuint)i, input), OrtRelease.TypeInfo);
-            var onnxType = OrtApi.GetOnnxType(typeInfo.DangerousGetHandle());
-            if (onnxType != 1 /* ONNX_TYPE_TENSOR */)
-            {
-                result[i] = new TensorInfo(name, TensorElementType.Undefined, [], []);
-                continue;
-            }
-
-            var tensorInfo = OrtApi.CastToTensorInfo(typeInfo.DangerousGetHandle());
-            var dims = OrtApi.GetDimensions(tensorInfo);
-            result[i] = new TensorInfo(name, OrtApi.GetElementType(tensorInfo), dims, OrtApi.GetSymbolicDimensions(tensorInfo, dims.Length));
+            result[i] = DescribeType(name, typeInfo.DangerousGetHandle());
         }
 
         return result;
+    }
+
+    private static TensorInfo DescribeType(string name, nint typeInfo)
+    {
+        var kind = (OnnxValueKind)OrtApi.GetOnnxType(typeInfo);
+        switch (kind)
+        {
+            case OnnxValueKind.Tensor:
+                var tensorInfo = OrtApi.CastToTensorInfo(typeInfo);
+                var dims = OrtApi.GetDimensions(tensorInfo);
+                return new TensorInfo(name, OrtApi.GetElementType(tensorInfo), dims, OrtApi.GetSymbolicDimensions(tensorInfo, dims.Length));
+            case OnnxValueKind.Sequence:
+                return Nested(name, kind, OrtApi.GetSequenceElementType(OrtApi.CastToSequenceInfo(typeInfo)), "seq({0})");
+            case OnnxValueKind.Optional:
+                return Nested(name, kind, OrtApi.GetOptionalContainedType(OrtApi.CastToOptionalInfo(typeInfo)), "optional({0})");
+            case OnnxValueKind.Map:
+                var map = OrtApi.CastToMapInfo(typeInfo);
+                return Nested(name, kind, OrtApi.GetMapValueType(map), $"map({OrtApi.GetMapKeyType(map)},{{0}})");
+            default:
+                return new TensorInfo(name, TensorElementType.Undefined, [], []) { Kind = OnnxValueKind.Unknown, NestedTypeText = $"ONNX type {(int)kind}" };
+        }
+    }
+
+    private static TensorInfo Nested(string name, OnnxValueKind kind, nint innerTypeInfo, string format)
+    {
+        using var owned = new OrtHandle(innerTypeInfo, OrtRelease.TypeInfo);
+        var inner = DescribeType(name, innerTypeInfo);
+        return inner with { Kind = kind, NestedTypeText = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, inner.TypeText) };
     }
 
     private static ModelMetadata ReadMetadata(nint session, nint allocator)

@@ -7,19 +7,9 @@
  * Only the OrtApi slots called here are declared, by zero-based index into struct OrtApi
  * (onnxruntime_c_api.h); every input and output must be a float tensor of fixed shape. */
 #include <dlfcn.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <time.h>
 
-typedef void *Status;
-typedef struct { void *(*GetApi)(uint32_t); const char *(*GetVersionString)(void); } ApiBase;
-static void **api;
-#define FN(slot, ret, ...) ((ret(*)(__VA_ARGS__))api[slot])
-
-static void check(Status s, const char *what) {
-  if (s) { fprintf(stderr, "%s: %s\n", what, FN(2, const char *, Status)(s)); exit(2); }
-}
+#include "ort_min.h"
 
 /* Makes a float tensor over fresh memory of the shape the session declares for input/output i. */
 static void *tensor_for(void *session, size_t i, int input, void *memory) {

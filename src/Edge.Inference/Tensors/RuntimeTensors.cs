@@ -14,7 +14,7 @@ internal static class RuntimeTensors
         {
             if (!OrtApi.IsTensor(value))
             {
-                throw new NotSupportedException($"Output '{name}' is a {(OnnxValueKind)OrtApi.GetValueType(value)}, not a tensor; this binding reads tensors only.");
+                throw new NotSupportedException($"Output '{name}' is a {(OnnxValueKind)OrtApi.GetValueType(value)}, not a tensor; run with OnnxValue inputs to read it.");
             }
 
             using var info = new OrtHandle(OrtApi.GetTensorTypeAndShape(value), OrtRelease.TensorTypeAndShapeInfo);
@@ -71,17 +71,6 @@ internal static class RuntimeTensors
         {
         }
     }
-
-    private enum OnnxValueKind
-    {
-        Unknown = 0,
-        Tensor = 1,
-        Sequence = 2,
-        Map = 3,
-        Opaque = 4,
-        SparseTensor = 5,
-        Optional = 6,
-    }
 }
 
 /// <summary>
@@ -107,20 +96,19 @@ public sealed class SessionOutputs : IReadOnlyList<Tensor>, IDisposable
 
     /// <summary>An output by name.</summary>
     /// <exception cref="KeyNotFoundException">The model has no such output; the message lists those it has.</exception>
-    public Tensor this[string name]
-    {
-        get
-        {
-            for (var i = 0; i < _info.Count; i++)
-            {
-                if (_info[i].Name == name)
-                {
-                    return _tensors[i];
-                }
-            }
+    public Tensor this[string name] => _tensors[IndexOfOutput(_info, name)];
 
-            throw new KeyNotFoundException($"The model has no output '{name}'; its outputs are {string.Join(", ", _info.Select(o => o.Name))}.");
+    internal static int IndexOfOutput(IReadOnlyList<TensorInfo> info, string name)
+    {
+        for (var i = 0; i < info.Count; i++)
+        {
+            if (info[i].Name == name)
+            {
+                return i;
+            }
         }
+
+        throw new KeyNotFoundException($"The model has no output '{name}'; its outputs are {string.Join(", ", info.Select(o => o.Name))}.");
     }
 
     /// <inheritdoc />

@@ -2,13 +2,29 @@ using System.Globalization;
 
 namespace Edge.Inference;
 
-/// <summary>A model input or output: its name, element type and shape.</summary>
+/// <summary>
+/// A model input or output: its name, element type and shape. For a sequence, map or optional
+/// (<see cref="Kind"/>), element type and shape are those of the tensors inside it (a map's values).
+/// </summary>
 /// <param name="Name">The graph's name for it.</param>
 /// <param name="ElementType">Its element type.</param>
 /// <param name="Shape">Its dimensions; -1 where a dimension is not fixed by the model.</param>
 /// <param name="SymbolicDimensions">The symbolic name of each dimension, empty where it has none.</param>
 public sealed record TensorInfo(string Name, TensorElementType ElementType, IReadOnlyList<long> Shape, IReadOnlyList<string> SymbolicDimensions)
 {
+    /// <summary>A tensor, or a sequence, map or optional, which run through <see cref="OnnxValue"/>.</summary>
+    public OnnxValueKind Kind { get; init; } = OnnxValueKind.Tensor;
+
+    /// <summary>The whole type as text, e.g. <c>Float[1,4]</c>, <c>seq(Float[?])</c>, <c>map(Int64,Float[?])</c>, <c>optional(Int32[5])</c>.</summary>
+    public string TypeText => _typeText ?? $"{ElementType}{ShapeText}";
+
+    internal string? NestedTypeText
+    {
+        init => _typeText = value;
+    }
+
+    private readonly string? _typeText;
+
     /// <summary>True when every dimension is fixed.</summary>
     public bool IsStatic => Shape.All(d => d >= 0);
 
@@ -16,7 +32,7 @@ public sealed record TensorInfo(string Name, TensorElementType ElementType, IRea
     public string ShapeText => FormatShape(Shape, SymbolicDimensions);
 
     /// <inheritdoc />
-    public override string ToString() => $"{Name}: {ElementType}{ShapeText}";
+    public override string ToString() => $"{Name}: {TypeText}";
 
     internal static string FormatShape(IReadOnlyList<long> shape, IReadOnlyList<string>? symbols = null) =>
         "[" + string.Join(",", shape.Select((d, i) => d >= 0

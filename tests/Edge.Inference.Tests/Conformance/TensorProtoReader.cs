@@ -10,6 +10,20 @@ internal sealed record TensorProtoData(string Name, int DataType, long[] Dims, b
 }
 
 /// <summary>
+/// A decoded test value: a tensor (<see cref="Tensor"/>), a sequence (<see cref="Elements"/>), a map
+/// (keys in <see cref="Tensor"/>, one element per value in <see cref="Elements"/>) or an optional
+/// (<see cref="Contained"/>, null when it holds nothing).
+/// </summary>
+internal sealed record ProtoValue(OnnxValueKind Kind)
+{
+    public TensorProtoData? Tensor { get; init; }
+
+    public List<ProtoValue> Elements { get; init; } = [];
+
+    public ProtoValue? Contained { get; init; }
+}
+
+/// <summary>
 /// Reads the protobuf wire format of <c>onnx.TensorProto</c>, the format of the backend tests'
 /// input_N.pb / output_N.pb files. Only the fields that carry data are kept.
 /// </summary>
@@ -68,26 +82,90 @@ internal static class TensorProtoReader
         return new TensorProtoData(name, dataType, [.. dims], raw, varints, floats, doubles, strings);
     }
 
-    /// <summary>Whether a .pb file holds a TensorProto rather than a SequenceProto, MapProto or OptionalProto.</summary>
-    public static bool LooksLikeTensor(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Reads a SequenceProto, MapProto or OptionalProto (onnx-data.proto), or a TensorProto, as the
+    /// model declares the value: the file itself does not say which message it holds.
+    /// </summary>
+    public static ProtoValue ReadValue(ReadOnlySpan<byte> bytes, OnnxValueKind kind) => kind switch
     {
-        // A TensorProto's fields are numbered 1-14 with the wire types above; a SequenceProto starts
-        // with name (1, length-delimited) and an elem_type (2, varint) of 1-4, and carries tensor_values (3).
+        OnnxValueKind.Sequence => ReadSequence(bytes),
+        OnnxValueKind.Map => ReadMap(bytes),
+        OnnxValueKind.Optional => ReadOptional(bytes),
+        _ => new ProtoValue(OnnxValueKind.Tensor) { Tensor = Read(bytes) },
+    };
+
+    // SequenceProto: name 1, elem_type 2, tensor_values 3, sparse_tensor_values 4, sequence_values 5, map_values 6, optional_values 7.
+    private static ProtoValue ReadSequence(ReadOnlySpan<byte> bytes)
+    {
+        var elements = new List<ProtoValue>();
         var position = 0;
         while (position < bytes.Length)
         {
             var key = ReadVarint(bytes, ref position);
-            var field = (int)(key >> 3);
             var wire = (int)(key & 7);
-            if (field == 3 && wire == 2)
+            switch ((int)(key >> 3), wire)
             {
-                return false;
+                case (3, 2): elements.Add(new ProtoValue(OnnxValueKind.Tensor) { Tensor = Read(Bytes(bytes, ref position)) }); break;
+                case (4, 2): throw new NotSupportedException("a sequence of sparse tensors");
+                case (5, 2): elements.Add(ReadSequence(Bytes(bytes, ref position))); break;
+                case (6, 2): elements.Add(ReadMap(Bytes(bytes, ref position))); break;
+                case (7, 2): elements.Add(ReadOptional(Bytes(bytes, ref position))); break;
+                default: Skip(bytes, ref position, wire); break;
             }
-
-            Skip(bytes, ref position, wire);
         }
 
-        return true;
+        return new ProtoValue(OnnxValueKind.Sequence) { Elements = elements };
+    }
+
+    // MapProto: name 1, key_type 2, keys 3 (int64), string_keys 4 (bytes), values 5 (a SequenceProto).
+    private static ProtoValue ReadMap(ReadOnlySpan<byte> bytes)
+    {
+        var keyType = 0;
+        var keys = new List<long>();
+        var stringKeys = new List<byte[]>();
+        ProtoValue? values = null;
+        var position = 0;
+        while (position < bytes.Length)
+        {
+            var key = ReadVarint(bytes, ref position);
+            var wire = (int)(key & 7);
+            switch ((int)(key >> 3), wire)
+            {
+                case (2, 0): keyType = (int)ReadVarint(bytes, ref position); break;
+                case (3, 0): keys.Add((long)ReadVarint(bytes, ref position)); break;
+                case (3, 2): ReadPackedVarints(Bytes(bytes, ref position), keys); break;
+                case (4, 2): stringKeys.Add(Bytes(bytes, ref position).ToArray()); break;
+                case (5, 2): values = ReadSequence(Bytes(bytes, ref position)); break;
+                default: Skip(bytes, ref position, wire); break;
+            }
+        }
+
+        var count = keyType == (int)TensorElementType.String ? stringKeys.Count : keys.Count;
+        var keyTensor = new TensorProtoData(string.Empty, keyType, [count], [], keys, [], [], stringKeys);
+        return new ProtoValue(OnnxValueKind.Map) { Tensor = keyTensor, Elements = values?.Elements ?? [] };
+    }
+
+    // OptionalProto: name 1, elem_type 2, tensor_value 3, sparse_tensor_value 4, sequence_value 5, map_value 6, optional_value 7.
+    private static ProtoValue ReadOptional(ReadOnlySpan<byte> bytes)
+    {
+        ProtoValue? contained = null;
+        var position = 0;
+        while (position < bytes.Length)
+        {
+            var key = ReadVarint(bytes, ref position);
+            var wire = (int)(key & 7);
+            switch ((int)(key >> 3), wire)
+            {
+                case (3, 2): contained = new ProtoValue(OnnxValueKind.Tensor) { Tensor = Read(Bytes(bytes, ref position)) }; break;
+                case (4, 2): throw new NotSupportedException("an optional sparse tensor");
+                case (5, 2): contained = ReadSequence(Bytes(bytes, ref position)); break;
+                case (6, 2): contained = ReadMap(Bytes(bytes, ref position)); break;
+                case (7, 2): contained = ReadOptional(Bytes(bytes, ref position)); break;
+                default: Skip(bytes, ref position, wire); break;
+            }
+        }
+
+        return new ProtoValue(OnnxValueKind.Optional) { Contained = contained };
     }
 
     private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int position)

@@ -23,6 +23,15 @@ def load(path):
     return proto, numpy_helper.to_array(proto)
 
 
+def tensor_args(array, elem, raw):
+    """TYPE RANK DIM... FILE for ort_case, writing the elements raw (strings NUL-separated) to RAW."""
+    if array.dtype.kind in "OUS":
+        raw.write_bytes(b"".join(str(s if isinstance(s, str) else s.decode()).encode() + b"\0" for s in array.flat))
+    else:
+        raw.write_bytes(np.ascontiguousarray(array).tobytes())
+    return [str(elem), str(array.ndim), *map(str, array.shape), str(raw)]
+
+
 def main(lib, runner, cases):
     for case in cases:
         folder = SUITE / case
@@ -33,15 +42,18 @@ def main(lib, runner, cases):
         with tempfile.TemporaryDirectory() as tmp:
             args = [runner, lib, str(folder / "model.onnx"), tmp]
             for k, pb in enumerate(sorted(data.glob("input_*.pb"), key=lambda p: int(p.stem[6:]))):
+                declared = graph_inputs[k].type
+                if declared.HasField("sequence_type"):
+                    sequence = onnx.SequenceProto()
+                    sequence.ParseFromString(pb.read_bytes())
+                    elem = declared.sequence_type.elem_type.tensor_type.elem_type
+                    args += [sequence.name or graph_inputs[k].name, "seq", str(len(sequence.tensor_values))]
+                    for e, tensor in enumerate(sequence.tensor_values):
+                        args += tensor_args(numpy_helper.to_array(tensor), elem, Path(tmp) / f"in_{k}_{e}.bin")
+                    continue
                 proto, array = load(pb)
                 name = proto.name or graph_inputs[k].name
-                elem = graph_inputs[k].type.tensor_type.elem_type
-                raw = Path(tmp) / f"in_{k}.bin"
-                if array.dtype.kind in "OUS":
-                    raw.write_bytes(b"".join(str(s if isinstance(s, str) else s.decode()).encode() + b"\0" for s in array.flat))
-                else:
-                    raw.write_bytes(np.ascontiguousarray(array).tobytes())
-                args += [name, str(elem), str(array.ndim), *map(str, array.shape), str(raw)]
+                args += [name, *tensor_args(array, declared.tensor_type.elem_type, Path(tmp) / f"in_{k}.bin")]
             run = subprocess.run(args, capture_output=True, text=True)
             if run.returncode != 0:
                 print(f"{case}: the C API run failed: {run.stderr.strip()}")

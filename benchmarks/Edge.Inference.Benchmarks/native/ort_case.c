@@ -3,23 +3,14 @@
  * prove-runtime-differences.py; every output is written raw to OUT_DIR/output_K.bin, with its type
  * and shape printed on stdout.
  *
- * usage: ort_case LIBONNXRUNTIME MODEL OUT_DIR [NAME TYPE RANK DIM... FILE]...
+ * usage: ort_case LIBONNXRUNTIME MODEL OUT_DIR [NAME TYPE RANK DIM... FILE | NAME seq COUNT (TYPE RANK DIM... FILE)*COUNT]...
+ * A "seq" input is a sequence of COUNT tensors, made with CreateValue (slot 82).
  *
  * Only the OrtApi slots called here are declared, by index (zero-based, see onnxruntime_c_api.h). */
 #include <dlfcn.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-typedef void *Status;
-typedef struct { void *(*GetApi)(uint32_t); const char *(*GetVersionString)(void); } ApiBase;
-static void **api;
-#define FN(slot, ret, ...) ((ret(*)(__VA_ARGS__))api[slot])
-
-static void check(Status s, const char *what) {
-  if (s) { fprintf(stderr, "%s: %s\n", what, FN(2, const char *, Status)(s)); exit(2); }
-}
+#include "ort_min.h"
 
 static size_t element_size(int type) {
   switch (type) {
@@ -41,6 +32,24 @@ static char *read_file(const char *path, size_t *size) {
   return data;
 }
 
+/* TYPE RANK DIM... FILE at argv[*a], advancing *a past them. */
+static void *read_tensor(char **argv, int *a, void *memory, void *allocator) {
+  void *value;
+  int type = atoi(argv[(*a)++]), rank = atoi(argv[(*a)++]);
+  int64_t dims[16]; size_t elements = 1;
+  for (int d = 0; d < rank; d++) { dims[d] = atoll(argv[(*a)++]); elements *= (size_t)dims[d]; }
+  size_t size; char *data = read_file(argv[(*a)++], &size);
+  if (type == 8) { /* strings: NUL-separated */
+    const char **strings = malloc(sizeof(char *) * (elements + 1)); char *p = data;
+    for (size_t i = 0; i < elements; i++) { strings[i] = p; p += strlen(p) + 1; }
+    check(FN(48, Status, void *, const int64_t *, size_t, int, void **)(allocator, dims, (size_t)rank, type, &value), "CreateTensorAsOrtValue");
+    check(FN(52, Status, void *, const char *const *, size_t)(value, strings, elements), "FillStringTensor");
+  } else {
+    check(FN(49, Status, void *, void *, size_t, const int64_t *, size_t, int, void **)(memory, data, size, dims, (size_t)rank, type, &value), "CreateTensorWithDataAsOrtValue");
+  }
+  return value;
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) { fprintf(stderr, "usage: ort_case LIB MODEL OUT_DIR [NAME TYPE RANK DIM... FILE]...\n"); return 2; }
   void *lib = dlopen(argv[1], RTLD_NOW);
@@ -59,17 +68,13 @@ int main(int argc, char **argv) {
   const char *names[64]; void *values[64]; size_t count = 0;
   for (int a = 4; a < argc; count++) {
     names[count] = argv[a++];
-    int type = atoi(argv[a++]), rank = atoi(argv[a++]);
-    int64_t dims[16]; size_t elements = 1;
-    for (int d = 0; d < rank; d++) { dims[d] = atoll(argv[a++]); elements *= (size_t)dims[d]; }
-    size_t size; char *data = read_file(argv[a++], &size);
-    if (type == 8) { /* strings: NUL-separated */
-      const char **strings = malloc(sizeof(char *) * (elements + 1)); char *p = data;
-      for (size_t i = 0; i < elements; i++) { strings[i] = p; p += strlen(p) + 1; }
-      check(FN(48, Status, void *, const int64_t *, size_t, int, void **)(allocator, dims, (size_t)rank, type, &values[count]), "CreateTensorAsOrtValue");
-      check(FN(52, Status, void *, const char *const *, size_t)(values[count], strings, elements), "FillStringTensor");
+    if (strcmp(argv[a], "seq") == 0) {
+      int n = atoi(argv[a + 1]); a += 2;
+      void *elements[64];
+      for (int e = 0; e < n; e++) elements[e] = read_tensor(argv, &a, memory, allocator);
+      check(FN(82, Status, void *const *, size_t, int, void **)(elements, (size_t)n, 2 /* ONNX_TYPE_SEQUENCE */, &values[count]), "CreateValue");
     } else {
-      check(FN(49, Status, void *, void *, size_t, const int64_t *, size_t, int, void **)(memory, data, size, dims, (size_t)rank, type, &values[count]), "CreateTensorWithDataAsOrtValue");
+      values[count] = read_tensor(argv, &a, memory, allocator);
     }
   }
 
