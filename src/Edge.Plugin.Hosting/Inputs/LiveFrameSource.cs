@@ -225,7 +225,7 @@ internal abstract partial class LiveFrameSource<T> : IFrameSource, IFrameSourceH
         }
     }
 
-    private static string Reason(Exception e) => e.InnerException is { } inner && !string.IsNullOrEmpty(inner.Message) && inner.Message != e.Message
+    private static string Reason(Exception e) => e.InnerException is { } inner && !string.IsNullOrEmpty(inner.Message) && !e.Message.Contains(inner.Message, StringComparison.Ordinal)
         ? $"{e.Message} ({inner.Message})"
         : e.Message;
 
