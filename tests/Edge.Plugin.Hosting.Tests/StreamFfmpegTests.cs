@@ -109,6 +109,48 @@ public sealed class StreamFfmpegTests : IDisposable
     }
 
     [Fact]
+    public async Task Rtsp_OverTcp_FramesStampedAtGrab_ServerKilledAndRestarted_Reconnects()
+    {
+        var port = FreePort();
+        using var camera = ServerProcess.RtspCamera(port);
+        camera.Start();
+        var url = $"rtsp://127.0.0.1:{port}/live";
+        await WaitForPortAsync(port);
+        var started = Clock.NowNs();
+        await using var source = (FfmpegFrameSource)FrameSources.Create(url, FastRetry(width: 64, height: 48));
+        Assert.Equal(["-rtsp_transport", "tcp"], source.Arguments.Skip(4).Take(2));
+
+        var previous = started;
+        for (var i = 0; i < 5; i++)
+        {
+            using var frame = await NextAsync(source);
+            Assert.Equal((64, 48, PixelFormat.Rgb24), (frame.Width, frame.Height, frame.Format));
+            // Stamped when the frame came off ffmpeg's pipe: after the source opened, in order, never in the future.
+            Assert.True(frame.TimestampNs > previous, "grab times increase");
+            Assert.True(frame.TimestampNs <= Clock.NowNs());
+            previous = frame.TimestampNs;
+        }
+
+        Assert.Equal(SourceState.Healthy, source.Health.State);
+        var connectedAfter = source.Health.Disconnects;
+        camera.Kill();
+        await WaitUntilAsync(() => source.Health.Disconnects >= connectedAfter + 2, "the source notices the camera is gone and fails to reconnect");
+        Assert.NotEqual(SourceState.Healthy, source.Health.State);
+        Assert.Contains("ffmpeg exited", source.Health.LastError, StringComparison.Ordinal);
+
+        var restarted = Clock.NowNs();
+        camera.Start();
+        using var after = await NextAsync(source);
+        // Drain anything grabbed before the kill that was still waiting in the slot.
+        using var next = await NextAsync(source);
+
+        Assert.True(next.TimestampNs > restarted, "frames continue from the restarted camera");
+        Assert.Equal((64, 48), (next.Width, next.Height));
+        Assert.Equal(1, source.Health.Reconnects);
+        Assert.Equal(SourceState.Healthy, source.Health.State);
+    }
+
+    [Fact]
     public void MissingFfmpeg_NamesTheDebianPackage()
     {
         var error = Assert.Throws<NotSupportedException>(() => FfmpegFrameSource.Locate("rtsp://camera/stream", _folder));

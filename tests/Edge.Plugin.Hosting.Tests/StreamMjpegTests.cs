@@ -154,6 +154,7 @@ public sealed class StreamMjpegTests
         var port = FreePort();
         using var camera = new ServerProcess("/usr/bin/python3", Path.Combine(AppContext.BaseDirectory, "StreamServer.py"), port.ToString(), SkyJpeg);
         camera.Start();
+        await WaitForPortAsync(port);
         await using var source = (HttpFrameSource)FrameSources.Create($"http://127.0.0.1:{port}/missing.jpg", FastRetry());
 
         using var wait = new CancellationTokenSource();

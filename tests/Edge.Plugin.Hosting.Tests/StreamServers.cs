@@ -110,6 +110,13 @@ internal sealed class ServerProcess(string program, params string[] args) : IDis
 
     public void Dispose() => Kill();
 
+    /// <summary>
+    /// An RTSP camera serving rtsp://127.0.0.1:PORT/live (RTP/JPEG, 10 fps) through GStreamer's RTSP server:
+    /// ffmpeg cannot be one, its RTSP muxer only pushes and <c>-rtsp_flags listen</c> only receives.
+    /// </summary>
+    public static ServerProcess RtspCamera(int port, int width = 320, int height = 240) =>
+        new("/usr/bin/python3", Path.Combine(AppContext.BaseDirectory, "RtspServer.py"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{width}x{height}");
+
     /// <summary>ffmpeg serving a moving test pattern as MJPEG over HTTP, like a Waggle node camera.</summary>
     public static ServerProcess MjpegCamera(int port, int width = 320, int height = 240, int fps = 15, bool multipartHeader = true)
     {

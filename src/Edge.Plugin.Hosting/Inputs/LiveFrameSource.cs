@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -63,6 +64,7 @@ internal abstract partial class LiveFrameSource<T> : IFrameSource, IFrameSourceH
 
     protected SourceHealthTracker Tracker { get; }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Frame?> ReadAsync(CancellationToken cancellationToken)
     {
         // Started on first read, not in the constructor, so that a source made and thrown away
@@ -223,7 +225,7 @@ internal abstract partial class LiveFrameSource<T> : IFrameSource, IFrameSourceH
         }
     }
 
-    private static string Reason(Exception e) => e.InnerException is { } inner && !string.IsNullOrEmpty(inner.Message) && inner.Message != e.Message
+    private static string Reason(Exception e) => e.InnerException is { } inner && !string.IsNullOrEmpty(inner.Message) && !e.Message.Contains(inner.Message, StringComparison.Ordinal)
         ? $"{e.Message} ({inner.Message})"
         : e.Message;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Edge.Plugin.Hosting.Inputs;
@@ -49,6 +50,7 @@ internal sealed class MultipartReader : IDisposable
     /// <summary>Reads the next part's body; null when the stream ends cleanly.</summary>
     /// <exception cref="InvalidDataException">The stream is not multipart, or a part is too large.</exception>
     /// <exception cref="TimeoutException">No bytes arrived within the stall timeout.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<EncodedImage?> ReadPartAsync()
     {
         long timestamp;
@@ -164,6 +166,7 @@ internal sealed class MultipartReader : IDisposable
         return true;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<EncodedImage> ReadExactlyAsync(long contentLength, long timestampNs)
     {
         if (contentLength > _maxBodyBytes)
@@ -199,6 +202,7 @@ internal sealed class MultipartReader : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<EncodedImage> ReadUntilBoundaryAsync(long timestampNs)
     {
         var body = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -296,6 +300,7 @@ internal sealed class MultipartReader : IDisposable
     }
 
     /// <summary>The next line without its CR LF, as an offset into the buffer; offset -1 at the end of the stream.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(int Offset, int Length)> ReadLineAsync()
     {
         while (true)
@@ -321,6 +326,7 @@ internal sealed class MultipartReader : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillAsync()
     {
         if (_eof)
@@ -346,6 +352,7 @@ internal sealed class MultipartReader : IDisposable
         return true;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadStreamAsync(Memory<byte> into)
     {
         _timeout.CancelAfter(_stall);
