@@ -1,0 +1,173 @@
+using System.Text.Json;
+using Edge.Plugin.Hosting.Mqtt;
+using Edge.Plugin.Hosting.Publishing;
+using Edge.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Edge.Plugin.Hosting.Tests.Mqtt;
+
+public sealed class MqttPublisherTests : IAsyncLifetime
+{
+    private const long Ts = 1_795_262_400_123_456_789;
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private MosquittoBroker _broker = null!;
+
+    public async Task InitializeAsync() => _broker = await MosquittoBroker.StartAsync();
+
+    public async Task DisposeAsync() => await _broker.DisposeAsync();
+
+    private static IHost BuildHost(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddMqttPublisher();
+        return builder.Build();
+    }
+
+    private Dictionary<string, string?> Settings(params (string Key, string Value)[] extra)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Publishing:Mqtt:Server"] = "127.0.0.1",
+            ["Publishing:Mqtt:Port"] = _broker.Port.ToString(),
+        };
+        foreach (var (key, value) in extra)
+        {
+            settings[$"Publishing:Mqtt:{key}"] = value;
+        }
+
+        return settings;
+    }
+
+    private async Task<BackgroundProgram> SubscribeAsync(string topic, int count)
+    {
+        var id = $"pubtest-{Guid.NewGuid():N}"[..16];
+        var sub = MosquittoBroker.Launch("mosquitto_sub", ["-h", "127.0.0.1", "-p", _broker.Port.ToString(), "-i", id, "-t", topic, "-C", count.ToString(), "-W", "30", "-q", "1", "-F", "%t %p"]);
+        await _broker.WaitForLogAsync($"Sending SUBACK to {id}");
+        return sub;
+    }
+
+    [Theory]
+    [InlineData("Server", "", "Publishing:Mqtt:Server is not set")]
+    [InlineData("Qos", "3", "Publishing:Mqtt:Qos must be 0, 1 or 2; got 3")]
+    [InlineData("Topic", "edge/#", "Publishing:Mqtt:Topic 'edge/#' contains '+' or '#'")]
+    [InlineData("CaFile", "/nonexistent/ca.pem", "Publishing:Mqtt:CaFile '/nonexistent/ca.pem' does not exist")]
+    [InlineData("Port", "70000", "Publishing:Mqtt:Port 70000 is not a TCP port")]
+    [InlineData("QueueCapacity", "0", "Publishing:Mqtt:QueueCapacity must be 1 to 1000000")]
+    public async Task BadSetting_FailsAtStartNamingTheKey(string key, string value, string expected)
+    {
+        using var host = BuildHost(Settings((key, value)));
+
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public async Task Measurement_ArrivesAsWaggleJsonOnTheTemplatedTopic()
+    {
+        using var sub = await SubscribeAsync("plugins/#", 2);
+        using var host = BuildHost(Settings(("Topic", "plugins/{scope}/{path}")));
+        await host.StartAsync();
+        var publisher = host.Services.GetServices<IMeasurementPublisher>().Single(p => p.Name == "mqtt");
+
+        await publisher.PublishAsync(new Measurement("env.count.car", 3L, Ts, new Dictionary<string, string> { ["camera"] = "bottom" }), default);
+        await publisher.PublishAsync(new Measurement("env.temperature", 21.5, Ts, scope: "node"), default);
+        var lines = (await sub.WaitAsync(Wait)).StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await host.StopAsync();
+
+        Assert.Equal("""plugins/all/env/count/car {"name":"env.count.car","ts":1795262400123456789,"meta":{"camera":"bottom"},"val":3}""", lines[0]);
+        using var second = JsonDocument.Parse(lines[1]["plugins/node/env/temperature ".Length..]);
+        Assert.Equal(21.5, second.RootElement.GetProperty("val").GetDouble());
+    }
+
+    [Fact]
+    public async Task ValueFormat_SendsTheValueAlone()
+    {
+        using var sub = await SubscribeAsync("edge/#", 1);
+        using var host = BuildHost(Settings(("Payload", "Value"), ("ProtocolVersion", "V500"), ("Qos", "2")));
+        await host.StartAsync();
+        var publisher = host.Services.GetRequiredService<MqttPublisher>();
+
+        await publisher.PublishAsync(new Measurement("env.mask.detected", "mask", Ts), default);
+
+        Assert.Equal("edge/env.mask.detected mask", (await sub.WaitAsync(Wait)).StandardOutput.Trim());
+        await host.StopAsync();
+        Assert.Equal(1, publisher.Delivered);
+    }
+
+    [Fact]
+    public async Task BrokerThatVanishes_MeasurementsQueueAndArriveAfterItReturns()
+    {
+        // The reader keeps a persistent session, so the broker holds what arrives while the reader reconnects.
+        await using var reader = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = _broker.Port, ClientId = "vanish-reader", CleanSession = false, ReconnectMaxDelay = TimeSpan.FromSeconds(1) });
+        await reader.ConnectAsync();
+        await reader.SubscribeAsync("edge/#", MqttQualityOfService.AtLeastOnce);
+
+        using var host = BuildHost(Settings());
+        await host.StartAsync();
+        var publisher = host.Services.GetRequiredService<MqttPublisher>();
+        await publisher.PublishAsync(new Measurement("env.before", 0L, Ts), default);
+        using (var first = new CancellationTokenSource(Wait))
+        {
+            Assert.Equal("edge/env.before", (await reader.Messages.ReadAsync(first.Token)).Topic);
+        }
+
+        while (publisher.Delivered < 1)
+        {
+            await Task.Delay(10);
+        }
+
+        await _broker.StopAsync();
+        for (var i = 0; i < 50; i++)
+        {
+            // Accepted at once although nothing can be delivered.
+            await publisher.PublishAsync(new Measurement("env.during", i, Ts), default).AsTask().WaitAsync(Wait);
+        }
+
+        Assert.Equal(1, publisher.Delivered);
+        await _broker.RestartAsync();
+
+        var values = new HashSet<long>();
+        using var timeout = new CancellationTokenSource(Wait);
+        while (values.Count < 50)
+        {
+            var m = await reader.Messages.ReadAsync(timeout.Token);
+            using var json = JsonDocument.Parse(m.Payload);
+            values.Add(json.RootElement.GetProperty("val").GetInt64());
+        }
+
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => (long)i), values.Order());
+        await host.StopAsync();
+        Assert.Equal(51, publisher.Delivered);
+    }
+
+    [Fact]
+    public async Task FullQueue_MakesPublishWait()
+    {
+        await _broker.StopAsync();
+        using var host = BuildHost(Settings(("QueueCapacity", "5")));
+        await host.StartAsync();
+        var publisher = host.Services.GetRequiredService<MqttPublisher>();
+
+        // The pump holds up to its window in the client; past that, five wait in the queue, then publishing blocks.
+        var accepted = 0;
+        using var cancel = new CancellationTokenSource();
+        var exception = await Record.ExceptionAsync(async () =>
+        {
+            for (var i = 0; i < 1_000; i++)
+            {
+                cancel.CancelAfter(TimeSpan.FromSeconds(2));
+                await publisher.PublishAsync(new Measurement("env.x", i, Ts), cancel.Token);
+                accepted++;
+            }
+        });
+
+        Assert.IsAssignableFrom<OperationCanceledException>(exception);
+        Assert.InRange(accepted, 5, 200);
+        Assert.Equal(5, publisher.Queued);
+        await host.StopAsync();
+    }
+}
