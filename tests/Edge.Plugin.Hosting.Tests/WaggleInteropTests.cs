@@ -252,11 +252,11 @@ public sealed class WaggleInteropTests(RabbitMqFixture rabbit) : IDisposable
     {
         var queue = await rabbit.BindQueueAsync();
         var spool = Path.Combine(_dir, "crash");
-        var probe = Path.Combine(AppContext.BaseDirectory, "Edge.Plugin.Hosting.SpoolProbe.dll");
+        var probe = Path.Combine(AppContext.BaseDirectory, "Edge.Plugin.Hosting.Probe.dll");
 
         // First life: the broker is unreachable, so every publish is spooled; killed mid-stream.
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { probe, RabbitMqBroker.FreePort().ToString(), spool, "publish", "0", "1000000" })
+        foreach (var arg in new[] { probe, "spool", RabbitMqBroker.FreePort().ToString(), spool, "publish", "0", "1000000" })
         {
             info.ArgumentList.Add(arg);
         }
@@ -281,7 +281,7 @@ public sealed class WaggleInteropTests(RabbitMqFixture rabbit) : IDisposable
         Assert.True(lastAck >= 400, $"the probe acknowledged only up to {lastAck}");
 
         // Second life: same spool, broker reachable.
-        var drain = Tool.Run("dotnet", [probe, rabbit.Broker.Port.ToString(), spool, "drain"], timeout: TimeSpan.FromMinutes(4));
+        var drain = Tool.Run("dotnet", [probe, "spool", rabbit.Broker.Port.ToString(), spool, "drain"], timeout: TimeSpan.FromMinutes(4));
         Assert.True(drain.ExitCode == 0, drain.ToString());
 
         var received = await rabbit.ReadSequenceAsync(queue);
