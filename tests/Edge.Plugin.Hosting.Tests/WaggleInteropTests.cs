@@ -4,6 +4,7 @@ using Edge.Plugin.Hosting.Publishing;
 using Edge.Plugin.Hosting.Spool;
 using Edge.Plugin.Hosting.Waggle;
 using Edge.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RabbitMQ.Client;
 
@@ -148,6 +149,22 @@ public sealed class WaggleInteropTests(RabbitMqFixture rabbit) : IDisposable
         Assert.Equal("float", messages[1].GetProperty("value_type").GetString());
         Assert.Equal(2.0, messages[1].GetProperty("value").GetDouble());
         Assert.Equal("crème brûlée <&>", messages[2].GetProperty("value").GetString());
+    }
+
+    [Fact]
+    public async Task AddWagglePublisher_PublishesThroughTheContainer_AndDisposesCleanly()
+    {
+        var queue = await rabbit.BindQueueAsync();
+        var collection = new ServiceCollection().AddLogging();
+        collection.AddWagglePublisher(o => (o.Host, o.Port, o.Spool.Directory) = ("127.0.0.1", rabbit.Broker.Port, Path.Combine(_dir, "di")));
+        await using (var services = collection.BuildServiceProvider())
+        {
+            var publisher = Assert.Single(services.GetServices<IMeasurementPublisher>());
+            Assert.Equal("waggle", publisher.Name);
+            await publisher.PublishAsync(new Measurement("env.count", 5L, Ts), default);
+        }
+
+        Assert.Equal([5L], await rabbit.ReadSequenceAsync(queue));
     }
 
     [Fact]

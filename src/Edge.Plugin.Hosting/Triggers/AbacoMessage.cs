@@ -82,7 +82,7 @@ internal static class AbacoMessage
         public char Peek => AtEnd ? '\0' : text[_at];
 
         public FormatException Error(string what) =>
-            new($"MSG is not a JSON object or Python dict: {what} at character {_at + 1} of {text.Length} (\"{Excerpt()}\").");
+            new($"MSG is not a JSON object or Python dict: {what} {(AtEnd ? "at the end" : $"at character {_at + 1}")} of its {text.Length} characters (\"{Excerpt()}\").");
 
         public void SkipSpace()
         {
