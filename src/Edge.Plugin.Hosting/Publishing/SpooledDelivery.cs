@@ -167,7 +167,7 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
                     await _link.SendAsync(record, stop).ConfigureAwait(false);
                     _spool.RemoveHead();
                     Interlocked.Increment(ref _delivered);
-                    if (failures > 0 || _linkDown)
+                    if (_lastAttemptFailed)
                     {
                         LogLinkBack(_logger, _link.Description, _spool.Count);
                     }
