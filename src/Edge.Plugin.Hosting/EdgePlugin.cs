@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Edge.Plugin.Hosting.Health;
 using Edge.Plugin.Hosting.Publishing;
+using Edge.Plugin.Hosting.Triggers;
 using Edge.Plugin.Hosting.Waggle;
 using Edge.Storage;
 using Microsoft.Extensions.Configuration;
@@ -124,9 +125,21 @@ public sealed class EdgePluginBuilder
         var settings = new PluginOptions();
         _host.Configuration.GetSection(PluginOptions.SectionName).Bind(settings);
         RunMode mode;
+        Uri? download = null;
         try
         {
-            mode = ChooseMode(settings.Mode);
+            if (AbacoTrigger.IsRequested(settings.Mode, Environment.GetEnvironmentVariable))
+            {
+                // One shot, parameters from MSG: they override the command line, as Abaco passes nothing else.
+                (var fromMessage, download) = AbacoTrigger.Configure(Environment.GetEnvironmentVariable(AbacoTrigger.MessageVariable), _arguments);
+                _host.Configuration.AddInMemoryCollection(fromMessage);
+                _host.Configuration.GetSection(PluginOptions.SectionName).Bind(settings);
+                mode = RunMode.Production;
+            }
+            else
+            {
+                mode = ChooseMode(settings.Mode);
+            }
         }
         catch (UsageException e)
         {
@@ -134,6 +147,11 @@ public sealed class EdgePluginBuilder
         }
 
         ConfigureLogging(mode, settings.Verbose);
+        if (download is not null)
+        {
+            AbacoTrigger.AddDownload(_host.Services, download, settings.Input!);
+        }
+
         ConfigureServices(mode);
         return new EdgePluginHost(_host.Build());
     }

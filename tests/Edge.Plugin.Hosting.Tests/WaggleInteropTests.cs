@@ -4,6 +4,7 @@ using Edge.Plugin.Hosting.Publishing;
 using Edge.Plugin.Hosting.Spool;
 using Edge.Plugin.Hosting.Waggle;
 using Edge.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RabbitMQ.Client;
 
@@ -151,6 +152,22 @@ public sealed class WaggleInteropTests(RabbitMqFixture rabbit) : IDisposable
     }
 
     [Fact]
+    public async Task AddWagglePublisher_PublishesThroughTheContainer_AndDisposesCleanly()
+    {
+        var queue = await rabbit.BindQueueAsync();
+        var collection = new ServiceCollection().AddLogging();
+        collection.AddWagglePublisher(o => (o.Host, o.Port, o.Spool.Directory) = ("127.0.0.1", rabbit.Broker.Port, Path.Combine(_dir, "di")));
+        await using (var services = collection.BuildServiceProvider())
+        {
+            var publisher = Assert.Single(services.GetServices<IMeasurementPublisher>());
+            Assert.Equal("waggle", publisher.Name);
+            await publisher.PublishAsync(new Measurement("env.count", 5L, Ts), default);
+        }
+
+        Assert.Equal([5L], await rabbit.ReadSequenceAsync(queue));
+    }
+
+    [Fact]
     public async Task AppId_IsLeftOut_WhenEmpty_AsPywaggleDoes()
     {
         var queue = await rabbit.BindQueueAsync();
@@ -252,11 +269,11 @@ public sealed class WaggleInteropTests(RabbitMqFixture rabbit) : IDisposable
     {
         var queue = await rabbit.BindQueueAsync();
         var spool = Path.Combine(_dir, "crash");
-        var probe = Path.Combine(AppContext.BaseDirectory, "Edge.Plugin.Hosting.SpoolProbe.dll");
+        var probe = Path.Combine(AppContext.BaseDirectory, "Edge.Plugin.Hosting.Probe.dll");
 
         // First life: the broker is unreachable, so every publish is spooled; killed mid-stream.
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { probe, RabbitMqBroker.FreePort().ToString(), spool, "publish", "0", "1000000" })
+        foreach (var arg in new[] { probe, "spool", RabbitMqBroker.FreePort().ToString(), spool, "publish", "0", "1000000" })
         {
             info.ArgumentList.Add(arg);
         }
@@ -281,7 +298,7 @@ public sealed class WaggleInteropTests(RabbitMqFixture rabbit) : IDisposable
         Assert.True(lastAck >= 400, $"the probe acknowledged only up to {lastAck}");
 
         // Second life: same spool, broker reachable.
-        var drain = Tool.Run("dotnet", [probe, rabbit.Broker.Port.ToString(), spool, "drain"], timeout: TimeSpan.FromMinutes(4));
+        var drain = Tool.Run("dotnet", [probe, "spool", rabbit.Broker.Port.ToString(), spool, "drain"], timeout: TimeSpan.FromMinutes(4));
         Assert.True(drain.ExitCode == 0, drain.ToString());
 
         var received = await rabbit.ReadSequenceAsync(queue);

@@ -24,6 +24,7 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
     private volatile bool _linkDown;
     private volatile bool _lastAttemptFailed;
     private long _delivered;
+    private int _disposed;
     private long _rejected;
 
     public SpooledDelivery(IDeliveryLink link, DurableSpool spool, ILogger logger, Backoff? backoff = null, TimeSpan? drainOnStop = null)
@@ -105,6 +106,12 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The container disposes a publisher once per registration it is reachable through.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         // Give a live link a moment to empty the spool; what is left waits on disk for the next run.
         if (_spool.Count > 0 && !_lastAttemptFailed)
         {
@@ -160,7 +167,7 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
                     await _link.SendAsync(record, stop).ConfigureAwait(false);
                     _spool.RemoveHead();
                     Interlocked.Increment(ref _delivered);
-                    if (failures > 0 || _linkDown)
+                    if (_lastAttemptFailed)
                     {
                         LogLinkBack(_logger, _link.Description, _spool.Count);
                     }

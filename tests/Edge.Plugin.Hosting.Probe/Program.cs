@@ -5,8 +5,18 @@ using Edge.Plugin.Hosting.Waggle;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-// usage: probe <port> <spool-dir> publish <first> <count>   prints "ack N" once publish N returned, then waits to be killed
-//        probe <port> <spool-dir> drain                      waits until the spool is empty, prints "drained", exits 0
+// usage: probe plugin <plugin options>                            a plugin that publishes each image's width and height
+//        probe spool <port> <spool-dir> publish <first> <count>   prints "ack N" once publish N returned, then waits to be killed
+//        probe spool <port> <spool-dir> drain                      waits until the spool is empty, prints "drained", exits 0
+if (args[0] == "plugin")
+{
+    var builder = EdgePlugin.CreateBuilder(args[1..]);
+    builder.AddPlugin<FrameSize>();
+    await using var plugin = builder.Build();
+    return await plugin.RunAsync();
+}
+
+args = args[1..];
 var port = int.Parse(args[0], CultureInfo.InvariantCulture);
 var services = new ServiceCollection()
     .AddLogging(b => b.AddSimpleConsole().AddFilter(l => l >= LogLevel.Information).Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace))
@@ -44,3 +54,13 @@ for (var i = first; i < first + count; i++)
 Console.Out.Flush();
 await Task.Delay(Timeout.Infinite);
 return 0;
+
+/// <summary>Publishes the image's size: a real decode, no model.</summary>
+internal sealed class FrameSize : FramePlugin
+{
+    protected internal override async ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken)
+    {
+        await context.PublishAsync("image.width", (long)frame.Width, cancellationToken: cancellationToken);
+        await context.PublishAsync("image.height", (long)frame.Height, cancellationToken: cancellationToken);
+    }
+}
