@@ -169,7 +169,7 @@ public sealed class S3ModelSourceTests : S3TestBase
         });
         var fetch = bed.FetchAsync($"s3://models/{key}");
         var partialFolder = Path.Combine(Cache, "partial");
-        await WaitUntil(() => Directory.GetFiles(partialFolder).Any(f => new FileInfo(f).Length > 8 << 20), TimeSpan.FromSeconds(60));
+        await WaitUntil(() => Directory.Exists(partialFolder) && Directory.GetFiles(partialFolder).Any(f => new FileInfo(f).Length > 8 << 20), TimeSpan.FromSeconds(60));
 
         Server.Kill();
         await Task.Delay(TimeSpan.FromSeconds(1.5));
@@ -194,7 +194,7 @@ public sealed class S3ModelSourceTests : S3TestBase
         {
             using var stop = new CancellationTokenSource();
             var fetch = first.FetchAsync($"s3://models/{key}", stop.Token);
-            await WaitUntil(() => Directory.GetFiles(Path.Combine(Cache, "partial")).Any(f => new FileInfo(f).Length > 1 << 20), TimeSpan.FromSeconds(60));
+            await WaitUntil(() => Directory.Exists(Path.Combine(Cache, "partial")) && Directory.GetFiles(Path.Combine(Cache, "partial")).Any(f => new FileInfo(f).Length > 1 << 20), TimeSpan.FromSeconds(60));
             await stop.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetch);
         }

@@ -16,7 +16,8 @@ namespace Edge.Storage.S3;
 internal sealed partial class S3ModelSource(StorageServiceCollectionExtensions.S3Connection connection, ModelCache cache, StorageOptions options, ILogger logger)
     : RemoteModelSource(cache, options, logger)
 {
-    private readonly IAmazonS3 client = connection.Client;
+    // Made on first use: a plugin whose model is local never builds an S3 client.
+    private IAmazonS3 Client => connection.Client;
 
     /// <summary>The object metadata key (<c>x-amz-meta-sha256</c>) whose hex SHA-256 the download must match.</summary>
     public const string Sha256Metadata = "sha256";
@@ -30,7 +31,7 @@ internal sealed partial class S3ModelSource(StorageServiceCollectionExtensions.S
         GetObjectMetadataResponse head;
         try
         {
-            head = await client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = location.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            head = await Client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = location.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
@@ -92,16 +93,16 @@ internal sealed partial class S3ModelSource(StorageServiceCollectionExtensions.S
 
     private async Task<string> ObjectUrlAsync(S3Location location)
     {
-        var endpoint = client.Config.ServiceURL;
+        var endpoint = Client.Config.ServiceURL;
         if (connection.Anonymous)
         {
             var escaped = string.Join('/', location.Key.Split('/').Select(Uri.EscapeDataString));
             return endpoint is null
-                ? $"https://{location.Bucket}.s3.{client.Config.RegionEndpoint?.SystemName ?? "us-east-1"}.amazonaws.com/{escaped}"
+                ? $"https://{location.Bucket}.s3.{Client.Config.RegionEndpoint?.SystemName ?? "us-east-1"}.amazonaws.com/{escaped}"
                 : $"{endpoint.TrimEnd('/')}/{location.Bucket}/{escaped}";
         }
 
-        return await client.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+        return await Client.GetPreSignedURLAsync(new GetPreSignedUrlRequest
         {
             BucketName = location.Bucket,
             Key = location.Key,
@@ -133,7 +134,7 @@ internal sealed partial class S3ModelSource(StorageServiceCollectionExtensions.S
         ListObjectsV2Response page;
         do
         {
-            page = await client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            page = await Client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
             foreach (var common in page.CommonPrefixes ?? [])
             {
                 var name = common[prefix.Length..].TrimEnd('/');
@@ -159,7 +160,7 @@ internal sealed partial class S3ModelSource(StorageServiceCollectionExtensions.S
             return folder + location.LatestRest;
         }
 
-        var objects = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = location.Bucket, Prefix = folder, MaxKeys = 10 }, cancellationToken).ConfigureAwait(false);
+        var objects = await Client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = location.Bucket, Prefix = folder, MaxKeys = 10 }, cancellationToken).ConfigureAwait(false);
         var keys = (objects.S3Objects ?? []).Select(o => o.Key).Where(k => !k.EndsWith('/')).ToList();
         return keys.Count == 1
             ? ObjectKeys.Validate(keys[0], $"Object key in {location.Uri(folder)}")
