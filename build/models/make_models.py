@@ -33,20 +33,7 @@ def colour_classifier(size=224):
 
     logit_c = 4 * (3 * mean_c - (mean_r + mean_g + mean_b)), so the channel with the largest mean wins.
     """
-    weights = 4.0 * (3.0 * np.eye(3, dtype=np.float32) - np.ones((3, 3), dtype=np.float32))
-    nodes = [
-        helper.make_node("ReduceMean", ["image"], ["channel_means"], axes=[2, 3], keepdims=0),
-        helper.make_node("MatMul", ["channel_means", "weights"], ["logits"]),
-        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "colour_classifier",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, size, size])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, 3])],
-        [numpy_helper.from_array(weights.T.copy(), "weights")],
-    )
-    return finish(graph, ["red", "green", "blue"], "Dominant colour of an RGB image scaled to 0..1.")
+    return _colour_model("colour_classifier", 4.0, size, "Dominant colour of an RGB image scaled to 0..1.")
 
 
 def colour_classifier_inverted(size=224):
@@ -55,7 +42,11 @@ def colour_classifier_inverted(size=224):
     Same inputs, outputs and labels as colour-classifier.onnx, different answers: the storage tests
     publish it as a new model version and watch a running plugin switch over.
     """
-    weights = -4.0 * (3.0 * np.eye(3, dtype=np.float32) - np.ones((3, 3), dtype=np.float32))
+    return _colour_model("colour_classifier_inverted", -4.0, size, "Least present colour of an RGB image scaled to 0..1.")
+
+
+def _colour_model(name, scale, size, doc):
+    weights = scale * (3.0 * np.eye(3, dtype=np.float32) - np.ones((3, 3), dtype=np.float32))
     nodes = [
         helper.make_node("ReduceMean", ["image"], ["channel_means"], axes=[2, 3], keepdims=0),
         helper.make_node("MatMul", ["channel_means", "weights"], ["logits"]),
@@ -63,12 +54,12 @@ def colour_classifier_inverted(size=224):
     ]
     graph = helper.make_graph(
         nodes,
-        "colour_classifier_inverted",
+        name,
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, size, size])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, 3])],
         [numpy_helper.from_array(weights.T.copy(), "weights")],
     )
-    return finish(graph, ["red", "green", "blue"], "Least present colour of an RGB image scaled to 0..1.")
+    return finish(graph, ["red", "green", "blue"], doc)
 
 
 def add():

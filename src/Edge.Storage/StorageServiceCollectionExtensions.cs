@@ -38,7 +38,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton(sp => new S3Connection(sp.GetRequiredService<IOptions<StorageOptions>>().Value.S3, Logger(sp)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, LocalModelSource>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, S3ModelSource>(sp =>
-            new S3ModelSource(sp.GetRequiredService<S3Connection>().Client, sp.GetRequiredService<ModelCache>(), sp.GetRequiredService<IOptions<StorageOptions>>().Value, Logger(sp))));
+            new S3ModelSource(sp.GetRequiredService<S3Connection>(), sp.GetRequiredService<ModelCache>(), sp.GetRequiredService<IOptions<StorageOptions>>().Value, Logger(sp))));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, HttpModelSource>(sp =>
             new HttpModelSource(new HttpClient { Timeout = sp.GetRequiredService<IOptions<StorageOptions>>().Value.S3.Timeout }, sp.GetRequiredService<ModelCache>(), sp.GetRequiredService<IOptions<StorageOptions>>().Value, Logger(sp))));
         services.TryAddSingleton(sp => new ArtifactUploader(sp.GetRequiredService<S3Connection>().Client, sp.GetRequiredService<IOptions<StorageOptions>>().Value.S3, Logger(sp)));
@@ -51,15 +51,27 @@ public static class StorageServiceCollectionExtensions
     /// <summary>One S3 client per process, made on first use so a plugin without s3:// references never builds one.</summary>
     internal sealed class S3Connection(S3Options options, ILogger logger) : IDisposable
     {
-        private readonly Lazy<AmazonS3Client> _client = new(() => S3ClientFactory.Create(options, logger));
+        private readonly Lazy<(AmazonS3Client Client, bool Anonymous)> _client = new(() => S3ClientFactory.Create(options, logger));
+        private readonly Lazy<HttpClient> _http = new(() => new HttpClient(S3ClientFactory.CreateHandler(options)) { Timeout = options.Timeout });
 
-        public IAmazonS3 Client => _client.Value;
+        public IAmazonS3 Client => _client.Value.Client;
+
+        /// <summary>Requests go unsigned: no credentials were configured.</summary>
+        public bool Anonymous => _client.Value.Anonymous;
+
+        /// <summary>Object bodies stream over this client, from presigned URLs, with the store's TLS settings.</summary>
+        public HttpClient Http => _http.Value;
 
         public void Dispose()
         {
             if (_client.IsValueCreated)
             {
-                _client.Value.Dispose();
+                _client.Value.Client.Dispose();
+            }
+
+            if (_http.IsValueCreated)
+            {
+                _http.Value.Dispose();
             }
         }
     }

@@ -9,32 +9,21 @@ using Microsoft.Extensions.Hosting;
 namespace Edge.Storage.Tests;
 
 /// <summary>A running frame loop while a new model version lands in the store: it must switch over without a failed frame.</summary>
-public sealed class HotReloadTests : IAsyncLifetime
+public sealed class HotReloadTests : S3TestBase
 {
-    private S3Server _server = null!;
-    private readonly string _cache = Directory.CreateTempSubdirectory("model-cache-").FullName;
-
-    public async Task InitializeAsync() => _server = await S3Server.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        Directory.Delete(_cache, recursive: true);
-    }
-
     [Fact]
     public async Task NewVersionInTheStore_IsSwappedInUnderARunningFrameLoop_WithNoFailedFrame()
     {
-        await StorageBed.PutAsync(_server, "colour/2024-01-01T00-00-00/model.onnx", await File.ReadAllBytesAsync(RepoPaths.Model("colour-classifier.onnx")));
+        await StorageBed.PutAsync(Server, "colour/2024-01-01T00-00-00/model.onnx", await File.ReadAllBytesAsync(RepoPaths.Model("colour-classifier.onnx")));
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Inference:Model"] = "s3://models/colour/latest/model.onnx",
             ["Inference:Reload:Interval"] = "00:00:00.200",
-            ["Storage:S3:Endpoint"] = _server.Endpoint,
+            ["Storage:S3:Endpoint"] = Server.Endpoint,
             ["Storage:S3:AccessKey"] = S3Server.AccessKey,
             ["Storage:S3:SecretKey"] = S3Server.SecretKey,
-            ["Storage:Cache:Directory"] = _cache,
+            ["Storage:Cache:Directory"] = Cache,
         });
         builder.Services.AddModelStore().AddOnnxInference().AddModelReload();
         using var host = builder.Build();
@@ -71,7 +60,7 @@ public sealed class HotReloadTests : IAsyncLifetime
         });
 
         await WaitUntil(() => labels.Count >= 20, TimeSpan.FromSeconds(60));
-        await StorageBed.PutAsync(_server, "colour/2024-02-01T00-00-00/model.onnx", await File.ReadAllBytesAsync(RepoPaths.Model("colour-classifier-inverted.onnx")));
+        await StorageBed.PutAsync(Server, "colour/2024-02-01T00-00-00/model.onnx", await File.ReadAllBytesAsync(RepoPaths.Model("colour-classifier-inverted.onnx")));
         await WaitUntil(() => model.Swaps == 1, TimeSpan.FromSeconds(60));
         var atSwap = labels.Count;
         await WaitUntil(() => labels.Count >= atSwap + 20, TimeSpan.FromSeconds(60));
@@ -105,15 +94,5 @@ public sealed class HotReloadTests : IAsyncLifetime
 
         lease.Dispose();
         Assert.Throws<ObjectDisposedException>(() => old.Run(frame));
-    }
-
-    private static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(20);
-        }
     }
 }

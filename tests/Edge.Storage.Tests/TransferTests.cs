@@ -5,33 +5,21 @@ using Edge.Testing;
 namespace Edge.Storage.Tests;
 
 /// <summary>Uploads, HTTP references and archived models, against a real s3rver.</summary>
-public sealed class TransferTests : IAsyncLifetime
+public sealed class TransferTests : S3TestBase
 {
-    private S3Server _server = null!;
-    private readonly string _cache = Directory.CreateTempSubdirectory("model-cache-").FullName;
-    private readonly string _prefix = $"t{Guid.NewGuid():N}"[..12];
-
-    public async Task InitializeAsync() => _server = await S3Server.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        Directory.Delete(_cache, recursive: true);
-    }
-
     [Fact]
     public async Task LargeFile_IsUploadedInParts_AndComesBackIdentical_WithItsSha256()
     {
         var content = StorageBed.RandomBytes(13 << 20, seed: 3);
-        var file = Path.Combine(_cache, "result.bin");
+        var file = Path.Combine(Cache, "result.bin");
         await File.WriteAllBytesAsync(file, content);
-        await using var bed = new StorageBed(_server, _cache, o =>
+        await using var bed = new StorageBed(Server, Cache, o =>
         {
             o.S3.MultipartThreshold = 5L << 20;
             o.S3.PartSize = 5L << 20;
         });
 
-        var uploaded = await bed.Uploader.UploadFileAsync(file, $"{_prefix}/outputs/result.bin");
+        var uploaded = await bed.Uploader.UploadFileAsync(file, $"{Prefix}/outputs/result.bin");
 
         Assert.Equal(3, uploaded.Parts);
         Assert.Equal(StorageBed.Sha256(content), uploaded.Sha256);
@@ -44,15 +32,15 @@ public sealed class TransferTests : IAsyncLifetime
     [Fact]
     public async Task SmallFile_IsUploadedInOneRequest()
     {
-        var file = Path.Combine(_cache, "small.txt");
+        var file = Path.Combine(Cache, "small.txt");
         await File.WriteAllTextAsync(file, "detections: 3");
-        await using var bed = new StorageBed(_server, _cache);
+        await using var bed = new StorageBed(Server, Cache);
 
-        var uploaded = await bed.Uploader.UploadFileAsync(file, $"{_prefix}/small.txt");
+        var uploaded = await bed.Uploader.UploadFileAsync(file, $"{Prefix}/small.txt");
 
         Assert.Equal(1, uploaded.Parts);
         using var http = new HttpClient();
-        Assert.Equal("detections: 3", await http.GetStringAsync($"{_server.Endpoint}/models/{_prefix}/small.txt"));
+        Assert.Equal("detections: 3", await http.GetStringAsync($"{Server.Endpoint}/models/{Prefix}/small.txt"));
     }
 
     [Theory]
@@ -60,9 +48,9 @@ public sealed class TransferTests : IAsyncLifetime
     [InlineData("/absolute.txt")]
     public async Task Upload_ToAHostileKey_IsRefused(string key)
     {
-        var file = Path.Combine(_cache, "x.txt");
+        var file = Path.Combine(Cache, "x.txt");
         await File.WriteAllTextAsync(file, "x");
-        await using var bed = new StorageBed(_server, _cache);
+        await using var bed = new StorageBed(Server, Cache);
 
         var error = await Assert.ThrowsAsync<FormatException>(() => bed.Uploader.UploadFileAsync(file, key));
 
@@ -72,13 +60,13 @@ public sealed class TransferTests : IAsyncLifetime
     [Fact]
     public async Task HttpReference_UnchangedIsNotDownloadedAgain_ChangedIs()
     {
-        await StorageBed.PutAsync(_server, $"{_prefix}/m.onnx", "first"u8.ToArray());
-        await using var bed = new StorageBed(_server, _cache);
-        var url = $"{_server.Endpoint}/models/{_prefix}/m.onnx";
+        await StorageBed.PutAsync(Server, $"{Prefix}/m.onnx", "first"u8.ToArray());
+        await using var bed = new StorageBed(Server, Cache);
+        var url = $"{Server.Endpoint}/models/{Prefix}/m.onnx";
 
         var first = await bed.FetchAsync(url);
         var again = await bed.FetchAsync(url);
-        await StorageBed.PutAsync(_server, $"{_prefix}/m.onnx", "second"u8.ToArray());
+        await StorageBed.PutAsync(Server, $"{Prefix}/m.onnx", "second"u8.ToArray());
         var changed = await bed.FetchAsync(url);
 
         Assert.Equal(first, again);
@@ -90,15 +78,15 @@ public sealed class TransferTests : IAsyncLifetime
     [Fact]
     public async Task HttpReference_ServerDown_UsesTheCachedCopy()
     {
-        await StorageBed.PutAsync(_server, $"{_prefix}/m.onnx", "cached"u8.ToArray());
-        var url = $"{_server.Endpoint}/models/{_prefix}/m.onnx";
-        await using (var before = new StorageBed(_server, _cache))
+        await StorageBed.PutAsync(Server, $"{Prefix}/m.onnx", "cached"u8.ToArray());
+        var url = $"{Server.Endpoint}/models/{Prefix}/m.onnx";
+        await using (var before = new StorageBed(Server, Cache))
         {
             await before.FetchAsync(url);
         }
 
-        _server.Kill();
-        await using var after = new StorageBed(_server, _cache);
+        Server.Kill();
+        await using var after = new StorageBed(Server, Cache);
         var path = await after.FetchAsync(url);
 
         Assert.Equal("cached", await File.ReadAllTextAsync(path));
@@ -108,7 +96,7 @@ public sealed class TransferTests : IAsyncLifetime
     [Fact]
     public async Task ArchivedModel_InTheStore_UnpacksAndLoads()
     {
-        var archive = Path.Combine(_cache, "colour.tar.gz");
+        var archive = Path.Combine(Cache, "colour.tar.gz");
         await using (var file = File.Create(archive))
         await using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
         {
@@ -116,19 +104,19 @@ public sealed class TransferTests : IAsyncLifetime
         }
 
         // The models folder holds several .onnx files; a model.onnx beside them names the one to load.
-        await using var bed = new StorageBed(_server, _cache);
-        await bed.Uploader.UploadFileAsync(archive, $"{_prefix}/2024-05-01/colour.tar.gz");
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => bed.FetchAsync($"s3://models/{_prefix}/latest/colour.tar.gz"));
+        await using var bed = new StorageBed(Server, Cache);
+        await bed.Uploader.UploadFileAsync(archive, $"{Prefix}/2024-05-01/colour.tar.gz");
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => bed.FetchAsync($"s3://models/{Prefix}/latest/colour.tar.gz"));
         Assert.Contains("colour-classifier.onnx", error.Message, StringComparison.Ordinal);
 
-        var single = Path.Combine(_cache, "single.zip");
+        var single = Path.Combine(Cache, "single.zip");
         using (var zip = System.IO.Compression.ZipFile.Open(single, System.IO.Compression.ZipArchiveMode.Create))
         {
             zip.CreateEntryFromFile(RepoPaths.Model("colour-classifier.onnx"), "colour/model.onnx");
         }
 
-        await bed.Uploader.UploadFileAsync(single, $"{_prefix}/2024-06-01/colour.zip");
-        var path = await bed.FetchAsync($"s3://models/{_prefix}/latest/colour.zip");
+        await bed.Uploader.UploadFileAsync(single, $"{Prefix}/2024-06-01/colour.zip");
+        var path = await bed.FetchAsync($"s3://models/{Prefix}/latest/colour.zip");
 
         Assert.Equal("model.onnx", Path.GetFileName(path));
         using var session = InferenceSession.Load(path);

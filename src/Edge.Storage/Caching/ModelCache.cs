@@ -26,10 +26,6 @@ internal sealed partial class ModelCache
         Root = root;
         _maxBytes = maxBytes;
         _logger = logger;
-        foreach (var dir in new[] { "blobs", "refs", "partial", "locks" })
-        {
-            Directory.CreateDirectory(Path.Combine(root, dir));
-        }
     }
 
     public string Root { get; }
@@ -107,6 +103,12 @@ internal sealed partial class ModelCache
     /// </summary>
     public async Task<IDisposable> LockAsync(string reference, CancellationToken cancellationToken)
     {
+        // Created here, on the first fetch, so a plugin with only local models leaves no cache folder behind.
+        foreach (var dir in new[] { "blobs", "refs", "partial", "locks" })
+        {
+            Directory.CreateDirectory(Path.Combine(Root, dir));
+        }
+
         var path = Path.Combine(Root, "locks", Id(reference) + ".lock");
         var waited = false;
         while (true)

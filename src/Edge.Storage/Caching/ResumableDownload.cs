@@ -30,7 +30,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
 
             var progress = new DownloadProgress(logger, remote.Location, remote.Length, offset, options.ProgressInterval);
             var chunk = options.MaxBytesPerSecond > 0 ? (int)Math.Clamp(options.MaxBytesPerSecond / 8, 16 << 10, MaxChunk) : MaxChunk;
-            var buffer = ArrayPool<byte>.Shared.Rent(chunk);
+            byte[][] buffers = [ArrayPool<byte>.Shared.Rent(chunk), ArrayPool<byte>.Shared.Rent(chunk)];
             var lastProgress = Stopwatch.StartNew();
             var attempt = 0;
             try
@@ -53,7 +53,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
                                 offset = 0;
                             }
 
-                            offset = await CopyAsync(body.Stream, file, hash, buffer.AsMemory(0, chunk), offset, progress, lastProgress, cancellationToken).ConfigureAwait(false);
+                            offset = await CopyAsync(body.Stream, file, hash, chunk, buffers, offset, progress, lastProgress, cancellationToken).ConfigureAwait(false);
                         }
 
                         if (remote.Length is { } length && offset < length)
@@ -86,7 +86,8 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                ArrayPool<byte>.Shared.Return(buffers[0]);
+                ArrayPool<byte>.Shared.Return(buffers[1]);
             }
 
             // Durable before it is renamed into the cache: after a power cut the cache holds either the whole
@@ -97,48 +98,71 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
         }
     }
 
-    private async Task<long> CopyAsync(Stream source, FileStream file, IncrementalHash hash, Memory<byte> buffer, long offset, DownloadProgress progress, Stopwatch lastProgress, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Two buffers: while one chunk is written and hashed on the thread pool, the next is read off the
+    /// socket, so hashing does not slow the transfer where a second core is free.
+    /// </remarks>
+    private async Task<long> CopyAsync(Stream source, FileStream file, IncrementalHash hash, int chunk, byte[][] buffers, long offset, DownloadProgress progress, Stopwatch lastProgress, CancellationToken cancellationToken)
     {
         var limit = options.MaxBytesPerSecond;
         var clock = Stopwatch.StartNew();
         long sent = 0;
-        while (true)
+        Task pending = Task.CompletedTask;
+        var current = 0;
+        try
         {
-            var read = await source.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
+            while (true)
             {
-                return offset;
-            }
-
-            var data = buffer[..read];
-            try
-            {
-                file.Write(data.Span);
-            }
-            catch (IOException e)
-            {
-                throw new CacheWriteException($"Writing the download to {file.Name} failed: {e.Message}", e);
-            }
-
-            hash.AppendData(data.Span);
-            offset += read;
-            sent += read;
-            lastProgress.Restart();
-            progress.Report(offset);
-            if (limit > 0)
-            {
-                var due = TimeSpan.FromSeconds((double)sent / limit) - clock.Elapsed;
-                if (due > TimeSpan.Zero)
+                var buffer = buffers[current];
+                var read = await source.ReadAtLeastAsync(buffer.AsMemory(0, chunk), chunk, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                await pending.ConfigureAwait(false);
+                if (read == 0)
                 {
-                    await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+                    return offset;
+                }
+
+                pending = Task.Run(() => Store(file, hash, buffer, read), cancellationToken);
+                offset += read;
+                sent += read;
+                lastProgress.Restart();
+                progress.Report(offset);
+                current ^= 1;
+                if (limit > 0)
+                {
+                    var due = TimeSpan.FromSeconds((double)sent / limit) - clock.Elapsed;
+                    if (due > TimeSpan.Zero)
+                    {
+                        await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                if (read < chunk)
+                {
+                    await pending.ConfigureAwait(false);
+                    return offset;
                 }
             }
-
-            if (read < buffer.Length)
-            {
-                return offset;
-            }
         }
+        finally
+        {
+            // The caller resumes from the file's length, so the last chunk must be on disk (or have failed) first.
+            // Normal returns awaited it already; a failed write surfaces again on the retry's first chunk.
+            await pending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private static void Store(FileStream file, IncrementalHash hash, byte[] buffer, int count)
+    {
+        try
+        {
+            file.Write(buffer, 0, count);
+        }
+        catch (IOException e)
+        {
+            throw new CacheWriteException($"Writing the download to {file.Name} failed: {e.Message}", e);
+        }
+
+        hash.AppendData(buffer, 0, count);
     }
 
     /// <summary>Where to carry on: the length of a partial file left by an earlier attempt, whose bytes are hashed again.</summary>

@@ -115,7 +115,7 @@ internal sealed class HttpModelSource(HttpClient client, ModelCache cache, Stora
     }
 
     /// <summary>A body stream that disposes its response with it.</summary>
-    private sealed class ResponseStream(HttpResponseMessage response, Stream inner) : Stream
+    internal sealed class ResponseStream(HttpResponseMessage response, Stream inner) : Stream
     {
         public override bool CanRead => true;
 

@@ -1,4 +1,3 @@
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -13,7 +12,7 @@ namespace Edge.Storage.S3;
 /// </summary>
 internal static partial class S3ClientFactory
 {
-    public static AmazonS3Client Create(S3Options options, ILogger logger, Func<string, string?>? environment = null)
+    public static (AmazonS3Client Client, bool Anonymous) Create(S3Options options, ILogger logger, Func<string, string?>? environment = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         var endpoint = First(options.Endpoint, environment("AWS_ENDPOINT_URL_S3"), environment("AWS_ENDPOINT_URL"), environment("AWS_S3_ENDPOINT"));
@@ -57,7 +56,31 @@ internal static partial class S3ClientFactory
             LogAnonymous(logger, endpoint ?? "AWS");
         }
 
-        return new AmazonS3Client(credentials, config);
+        return (new AmazonS3Client(credentials, config), credentials is AnonymousAWSCredentials);
+    }
+
+    /// <summary>The handler for every connection to the store, carrying the TLS settings.</summary>
+    public static SocketsHttpHandler CreateHandler(S3Options options)
+    {
+        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(30) };
+        if (options.AcceptAnyServerCertificate)
+        {
+            // Opt-in only, logged as a warning at start: a bench MinIO with a throw-away certificate.
+#pragma warning disable CA5359
+            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
+        else if (!string.IsNullOrEmpty(options.CaCertificateFile))
+        {
+            var trusted = X509CertificateLoader.LoadCertificateFromFile(options.CaCertificateFile);
+            handler.SslOptions.CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                CustomTrustStore = { trusted },
+            };
+        }
+
+        return handler;
     }
 
     private static string? First(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
@@ -71,28 +94,8 @@ internal static partial class S3ClientFactory
     /// <summary>An HTTP client that trusts a private CA, or (on request) any certificate.</summary>
     private sealed class TlsClientFactory(S3Options options) : HttpClientFactory
     {
-        public override HttpClient CreateHttpClient(IClientConfig clientConfig)
-        {
-            var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(30) };
-            if (options.AcceptAnyServerCertificate)
-            {
-                // Opt-in only, logged as a warning at start: a bench MinIO with a throw-away certificate.
-#pragma warning disable CA5359
-                handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
-#pragma warning restore CA5359
-            }
-            else
-            {
-                var trusted = X509CertificateLoader.LoadCertificateFromFile(options.CaCertificateFile!);
-                handler.SslOptions.CertificateChainPolicy = new X509ChainPolicy
-                {
-                    TrustMode = X509ChainTrustMode.CustomRootTrust,
-                    CustomTrustStore = { trusted },
-                };
-            }
-
-            return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        }
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) =>
+            new(CreateHandler(options)) { Timeout = Timeout.InfiniteTimeSpan };
 
         public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => true;
 
