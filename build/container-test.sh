@@ -8,7 +8,7 @@
 #   4. `buildah bud` for linux/arm64 (the SDK stage runs on amd64 and cross-publishes, the final stage
 #      has no RUN), then checks the image's architecture and the arm64 native libraries inside it.
 # Usage: build/container-test.sh [packages-folder]   (default artifacts/packages; run `dotnet pack Sdk.sln -c Release` first)
-# Needs root (buildah's chroot isolation), and apt packages buildah, debootstrap, file (build/setup.sh --container).
+# Needs root (buildah's chroot isolation), and apt packages buildah, debootstrap, file (build/setup.sh --test installs them).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages="$(cd "${1:-$root/artifacts/packages}" && pwd)"
@@ -45,8 +45,12 @@ make_image() {
   "${bh[@]}" commit -q "$ctr" "$name" >/dev/null
   "${bh[@]}" rm "$ctr" >/dev/null
 }
-fill_debian() { "${bh[@]}" config --cmd /bin/bash "$2"; }
+# The build machine's trust store goes into the images that download (NuGet over https): where a proxy
+# re-signs traffic with its own CA, the stock Debian bundle would refuse the registry.
+trust_host_cas() { cp /etc/ssl/certs/ca-certificates.crt "$1/etc/ssl/certs/ca-certificates.crt"; }
+fill_debian() { trust_host_cas "$1"; "${bh[@]}" config --cmd /bin/bash "$2"; }
 fill_sdk() {
+  trust_host_cas "$1"
   mkdir -p "$1/usr/share/dotnet"
   cp -a /usr/share/dotnet/. "$1/usr/share/dotnet/"
   ln -sf /usr/share/dotnet/dotnet "$1/usr/bin/dotnet"

@@ -9,7 +9,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # What the SDK needs at run time and to generate its sample models.
 runtime_packages=(libturbojpeg0 python3-onnx python3-numpy)
 # What the test suite starts or compares against.
-test_packages=(ffmpeg libonnx-testdata libjpeg-turbo-progs mosquitto mosquitto-clients)
+test_packages=(ffmpeg libonnx-testdata libjpeg-turbo-progs mosquitto mosquitto-clients buildah debootstrap file)
 
 packages=("${runtime_packages[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${test_packages[@]}")
