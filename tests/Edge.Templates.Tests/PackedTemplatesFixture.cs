@@ -2,8 +2,15 @@ using Edge.Testing;
 
 namespace Edge.Templates.Tests;
 
+/// <summary>Every template test shares one pack, one private hive and one machine-wide restore cache.</summary>
+[CollectionDefinition(Name)]
+public sealed class PackedTemplatesCollection : ICollectionFixture<PackedTemplatesFixture>
+{
+    public const string Name = "packed templates";
+}
+
 /// <summary>
-/// Packs the five packages once for the whole test class into a private folder, and installs the
+/// Packs the five packages once for the whole test run into a private folder, and installs the
 /// template pack into a private template hive, so nothing touches the user's own dotnet new setup.
 /// </summary>
 public sealed class PackedTemplatesFixture : IDisposable
@@ -37,6 +44,20 @@ public sealed class PackedTemplatesFixture : IDisposable
 
     internal Tool.Result New(string template, string name, string output, params string[] options) =>
         Tool.Run("dotnet", ["new", template, "-n", name, "-o", output, "--debug:custom-hive", Hive, .. options], Root);
+
+    /// <summary>Creates a project with the restore left to the build, against the fresh pack only.</summary>
+    internal string Create(string template, string name, params string[] options)
+    {
+        var project = Path.Combine(Root, $"{template}-{Guid.NewGuid():N}"[..24]);
+        var created = New(template, name, project, ["--skip-restore", .. options]);
+        if (created.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet new {template} failed: {created}");
+        }
+
+        LocalFeed.WriteConfig(project, Packages);
+        return project;
+    }
 
     public void Dispose()
     {
