@@ -9,7 +9,7 @@ namespace Edge.Inference;
 /// A loaded ONNX model, ready to run. Loading describes every input and output once; each run
 /// then passes pinned tensors straight to ONNX Runtime.
 /// </summary>
-public sealed unsafe class InferenceSession : IDisposable
+public sealed unsafe partial class InferenceSession : IDisposable
 {
     private readonly OrtHandle _session;
     private readonly NativeNames _inputNames;
