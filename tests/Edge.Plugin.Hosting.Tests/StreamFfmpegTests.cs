@@ -120,16 +120,8 @@ public sealed class StreamFfmpegTests : IDisposable
         await using var source = (FfmpegFrameSource)FrameSources.Create(url, FastRetry(width: 64, height: 48));
         Assert.Equal(["-rtsp_transport", "tcp"], source.Arguments.Skip(4).Take(2));
 
-        var previous = started;
-        for (var i = 0; i < 5; i++)
-        {
-            using var frame = await NextAsync(source);
-            Assert.Equal((64, 48, PixelFormat.Rgb24), (frame.Width, frame.Height, frame.Format));
-            // Stamped when the frame came off ffmpeg's pipe: after the source opened, in order, never in the future.
-            Assert.True(frame.TimestampNs > previous, "grab times increase");
-            Assert.True(frame.TimestampNs <= Clock.NowNs());
-            previous = frame.TimestampNs;
-        }
+        // Stamped when each frame came off ffmpeg's pipe, after the source opened.
+        await ReadStampedFramesAsync(source, 5, 64, 48, afterNs: started);
 
         Assert.Equal(SourceState.Healthy, source.Health.State);
         var connectedAfter = source.Health.Disconnects;

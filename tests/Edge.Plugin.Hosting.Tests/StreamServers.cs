@@ -39,6 +39,23 @@ internal static class StreamServers
         }
     }
 
+    /// <summary>
+    /// Reads frames and checks each is of the size asked for and stamped at grab time: after
+    /// <paramref name="afterNs"/>, later than the one before, never in the future.
+    /// </summary>
+    public static async Task ReadStampedFramesAsync(IFrameSource source, int count, int width, int height, long afterNs = 0)
+    {
+        var previous = afterNs;
+        for (var i = 0; i < count; i++)
+        {
+            using var frame = await NextAsync(source);
+            Assert.Equal((width, height, PixelFormat.Rgb24), (frame.Width, frame.Height, frame.Format));
+            Assert.True(frame.TimestampNs > previous, "grab times increase");
+            Assert.True(frame.TimestampNs <= Clock.NowNs());
+            previous = frame.TimestampNs;
+        }
+    }
+
     /// <summary>Waits for a multi-client server (not ffmpeg's single-client one, which a probe would use up).</summary>
     public static async Task WaitForPortAsync(int port)
     {

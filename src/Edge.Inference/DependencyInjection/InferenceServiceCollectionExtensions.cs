@@ -26,6 +26,8 @@ public static partial class InferenceServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InferenceOptions>, InferenceOptionsValidator>());
         services.TryAddSingleton(CreateSession);
+        // The host sizes decoded frames to the model (see IFrameSizeHint) when Inputs:Width/Height are unset.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IFrameSizeHint, InferenceSession>(s => s.GetRequiredService<InferenceSession>()));
         return services;
     }
 

@@ -33,12 +33,7 @@ internal sealed class FrameRunner : IDisposable
                 $"Running on a frame needs a float or uint8 image input of rank 4 (NCHW or NHWC); input {_input} is not one.");
         }
 
-        _channelsFirst = session.Options.Preprocessing.Layout switch
-        {
-            TensorLayout.Nchw => true,
-            TensorLayout.Nhwc => false,
-            _ => _input.Shape[1] == 3 || (_input.Shape[1] < 0 && _input.Shape[3] != 3),
-        };
+        _channelsFirst = InferenceSession.IsChannelsFirst(_input, session.Options.Preprocessing.Layout);
         var channels = _channelsFirst ? _input.Shape[1] : _input.Shape[3];
         if (channels is not (3 or -1))
         {

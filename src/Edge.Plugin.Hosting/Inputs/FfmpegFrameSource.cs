@@ -56,18 +56,26 @@ internal sealed class FfmpegFrameSource : LiveFrameSource<Frame>
             }
 
             args.AddRange(["-i", _input, "-an", "-sn", "-dn"]);
-            if (Options.Width > 0 && Options.Height > 0)
+            if (RawFrames)
             {
                 args.AddRange(["-s", $"{Options.Width}x{Options.Height}", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]);
             }
             else
             {
+                if (Options.HasSize)
+                {
+                    // Kept aspect: the frame size depends on the source's, so frames describe themselves (PPM).
+                    args.AddRange(["-vf", $"scale={Options.Width}:{Options.Height}:force_original_aspect_ratio=increase"]);
+                }
+
                 args.AddRange(["-f", "image2pipe", "-c:v", "ppm", "-pix_fmt", "rgb24", "pipe:1"]);
             }
 
             return args;
         }
     }
+
+    private bool RawFrames => Options.HasSize && !Options.KeepAspect;
 
     /// <summary>The path of ffmpeg on PATH.</summary>
     /// <exception cref="NotSupportedException">ffmpeg is not installed; the message names the package.</exception>
@@ -119,7 +127,7 @@ internal sealed class FfmpegFrameSource : LiveFrameSource<Frame>
         try
         {
             using var pipe = new FramePipe(process.StandardOutput.BaseStream, Options.Stall, cancellationToken);
-            var raw = Options.Width > 0 && Options.Height > 0;
+            var raw = RawFrames;
             while (true)
             {
                 var frame = raw

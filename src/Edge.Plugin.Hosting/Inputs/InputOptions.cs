@@ -20,6 +20,13 @@ public sealed class InputOptions
     /// <summary>The least height the plugin needs; 0 for full size. See <see cref="Width"/>.</summary>
     public int Height { get; set; }
 
+    /// <summary>
+    /// ffmpeg sources keep the aspect ratio, scaling to the smallest size that covers
+    /// <see cref="Width"/> x <see cref="Height"/> instead of stretching to it: for letterboxing models.
+    /// JPEGs always keep it.
+    /// </summary>
+    public bool KeepAspect { get; set; }
+
     /// <summary>Files, folders, globs and video files start again from the first frame when they end.</summary>
     public bool Loop { get; set; }
 
@@ -51,6 +58,40 @@ public sealed class InputOptions
     public long MaxPixels { get; set; } = ImageDecoder.DefaultMaxPixels;
 
     internal TargetSize Target => new(Width, Height);
+
+    internal bool HasSize => Width > 0 && Height > 0;
+
+    /// <summary>
+    /// Takes the frame size from the services that use frames (the model) when no size was configured:
+    /// the largest each way, so every one of them gets at least what it needs.
+    /// </summary>
+    /// <returns>The size taken, or null when a size was configured or no hint gave one.</returns>
+    internal FrameSize? ApplyHints(IEnumerable<IFrameSizeHint> hints)
+    {
+        if (Width > 0 || Height > 0)
+        {
+            return null;
+        }
+
+        FrameSize? chosen = null;
+        foreach (var size in hints.Select(h => h.FrameSize))
+        {
+            if (size is { Width: > 0, Height: > 0 } s)
+            {
+                chosen = chosen is { } c
+                    ? new FrameSize(Math.Max(c.Width, s.Width), Math.Max(c.Height, s.Height), c.KeepAspect || s.KeepAspect)
+                    : s;
+            }
+        }
+
+        if (chosen is { } taken)
+        {
+            (Width, Height) = (taken.Width, taken.Height);
+            KeepAspect |= taken.KeepAspect;
+        }
+
+        return chosen;
+    }
 
     internal InputOptions Copy() => (InputOptions)MemberwiseClone();
 

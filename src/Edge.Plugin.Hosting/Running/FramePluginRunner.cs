@@ -70,6 +70,11 @@ internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(Dyna
 
         var inputOptions = new InputOptions();
         services.GetService<IConfiguration>()?.GetSection(InputOptions.SectionName).Bind(inputOptions);
+        if (inputOptions.ApplyHints(services.GetServices<IFrameSizeHint>()) is { } size)
+        {
+            LogSizeFromModel(logger, size.Width, size.Height, size.KeepAspect ? ", aspect kept" : "");
+        }
+
         var source = FrameSources.Create(input, inputOptions, logger);
         context.Source = source;
         await using (source.ConfigureAwait(false))
@@ -156,6 +161,9 @@ internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(Dyna
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Starting {Plugin} in {Mode} mode; input {Input}; results to {Publishers}")]
     private static partial void LogStarting(ILogger logger, string plugin, RunMode mode, string input, string publishers);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Input frames sized for the model's {Width}x{Height} input{Aspect}; set Inputs:Width and Inputs:Height to choose another size")]
+    private static partial void LogSizeFromModel(ILogger logger, int width, int height, string aspect);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Skipped a frame: {Reason}")]
     private static partial void LogFrameUnreadable(ILogger logger, string reason);

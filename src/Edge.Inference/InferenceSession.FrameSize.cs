@@ -1,0 +1,38 @@
+using Edge.Plugin;
+
+namespace Edge.Inference;
+
+/// <summary>The model's image size, offered to the host so frames are decoded no larger than the model uses.</summary>
+public sealed partial class InferenceSession : IFrameSizeHint
+{
+    /// <summary>
+    /// The height and width of the model's single image input when both are fixed in the model
+    /// (1x3x224x224 gives 224x224), else null: a model of several inputs, or of free height or width,
+    /// takes frames at any size.
+    /// </summary>
+    public FrameSize? FrameSize
+    {
+        get
+        {
+            if (Inputs is not [{ Shape.Count: 4 } input])
+            {
+                return null;
+            }
+
+            var channelsFirst = IsChannelsFirst(input, Options.Preprocessing.Layout);
+            var height = channelsFirst ? input.Shape[2] : input.Shape[1];
+            var width = channelsFirst ? input.Shape[3] : input.Shape[2];
+            return height > 0 && width > 0 && height <= int.MaxValue && width <= int.MaxValue
+                ? new FrameSize((int)width, (int)height)
+                : null;
+        }
+    }
+
+    /// <summary>Whether an image input is NCHW: as configured, else a dimension of 3 after the batch.</summary>
+    internal static bool IsChannelsFirst(TensorInfo input, TensorLayout layout) => layout switch
+    {
+        TensorLayout.Nchw => true,
+        TensorLayout.Nhwc => false,
+        _ => input.Shape[1] == 3 || (input.Shape[1] < 0 && input.Shape[3] != 3),
+    };
+}
