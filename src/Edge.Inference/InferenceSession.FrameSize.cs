@@ -8,7 +8,7 @@ public sealed partial class InferenceSession : IFrameSizeHint
     /// <summary>
     /// The height and width of the model's single image input when both are fixed in the model
     /// (1x3x224x224 gives 224x224), else null: a model of several inputs, or of free height or width,
-    /// takes frames at any size.
+    /// takes frames at any size. A letterboxing model asks for frames that keep their aspect ratio.
     /// </summary>
     public FrameSize? FrameSize
     {
@@ -23,7 +23,7 @@ public sealed partial class InferenceSession : IFrameSizeHint
             var height = channelsFirst ? input.Shape[2] : input.Shape[1];
             var width = channelsFirst ? input.Shape[3] : input.Shape[2];
             return height > 0 && width > 0 && height <= int.MaxValue && width <= int.MaxValue
-                ? new FrameSize((int)width, (int)height)
+                ? new FrameSize((int)width, (int)height, KeepAspect: Options.Preprocessing.Resize == ResizeMode.Letterbox)
                 : null;
         }
     }

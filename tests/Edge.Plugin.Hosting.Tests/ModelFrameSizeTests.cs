@@ -53,6 +53,14 @@ public sealed class ModelFrameSizeTests : IDisposable
     }
 
     [Fact]
+    public void Session_Letterboxing_AsksForFramesThatKeepTheirAspect()
+    {
+        using var letterbox = InferenceSession.Load(ColourModel, new InferenceSessionOptions { Preprocessing = new ImagePreprocessing { Resize = ResizeMode.Letterbox } });
+
+        Assert.Equal(new FrameSize(224, 224, KeepAspect: true), letterbox.FrameSize);
+    }
+
+    [Fact]
     public async Task Host_SampleModel_LargeJpeg_DecodedAtLeastModelSize_SmallerThanOriginal()
     {
         var plugin = await RunAsync(LargeJpeg());
