@@ -111,7 +111,10 @@ XML
 build() { # platform, runtime image, tag
   step "buildah bud --platform $1"
   local start=$SECONDS
+  # Buildah 1.28 (Debian 12) leaves BUILDPLATFORM unset, so FROM --platform=$BUILDPLATFORM would look
+  # for the target's platform; Docker buildx sets it itself.
   "${bh[@]}" bud --isolation chroot --network host --pull=never --platform "$1" \
+    --build-arg BUILDPLATFORM="linux/$(dpkg --print-architecture)" --build-arg TARGETVARIANT= \
     --build-arg DOTNET_SDK_IMAGE=localhost/edge-dotnet-sdk:10.0 \
     --build-arg DOTNET_RUNTIME_IMAGE="$2" \
     --build-arg DEBIAN_IMAGE=localhost/edge-debian:bookworm \

@@ -89,7 +89,7 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
         Assert.Contains("MSG key 'input' must have a single value", bad.StandardError, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(project, "tests")));
         Assert.False(File.Exists(Path.Combine(project, "k8s", "deployment.yaml")));
-        Assert.Contains("FROM ${CUDA_IMAGE} AS final", Read(project, "Dockerfile"), StringComparison.Ordinal);
+        Assert.Contains("FROM --platform=$TARGETPLATFORM ${CUDA_IMAGE} AS final", Read(project, "Dockerfile"), StringComparison.Ordinal);
         Assert.Contains("nvidia.com/gpu: 1", Read(project, Path.Combine("k8s", "job.yaml")), StringComparison.Ordinal);
         Assert.Contains("\"ExecutionProvider\": \"cuda\"", Read(project, "appsettings.json"), StringComparison.Ordinal);
     }
