@@ -58,8 +58,30 @@ public sealed class MqttMessage
     /// <summary>The payload decoded as UTF-8.</summary>
     public string PayloadText => System.Text.Encoding.UTF8.GetString(Payload.Span);
 
+    /// <summary>Received with manual acknowledgement: the packet identifier to acknowledge.</summary>
+    internal ushort PacketId { get; init; }
+
+    /// <summary>Received with manual acknowledgement: the connection it came on; an acknowledgement on any other would name a different message.</summary>
+    internal MqttConnection? ReceivedOn { get; init; }
+
     internal MqttMessage WithTopic(string topic) => new(topic, Payload, Qos, Retain)
     {
+        PacketId = PacketId,
+        ReceivedOn = ReceivedOn,
+        Duplicate = Duplicate,
+        PayloadIsUtf8 = PayloadIsUtf8,
+        MessageExpiry = MessageExpiry,
+        ContentType = ContentType,
+        ResponseTopic = ResponseTopic,
+        CorrelationData = CorrelationData,
+        UserProperties = UserProperties,
+        SubscriptionIdentifiers = SubscriptionIdentifiers,
+    };
+
+    internal MqttMessage WithReceipt(ushort packetId, MqttConnection connection) => new(Topic, Payload, Qos, Retain)
+    {
+        PacketId = packetId,
+        ReceivedOn = connection,
         Duplicate = Duplicate,
         PayloadIsUtf8 = PayloadIsUtf8,
         MessageExpiry = MessageExpiry,
