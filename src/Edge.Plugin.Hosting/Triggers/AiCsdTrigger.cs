@@ -129,14 +129,8 @@ internal sealed partial class AiCsdTrigger(
             completions.Complete(key, outcome);
         }
 
-        if (outcome.Error is { } error)
-        {
-            LogFailed(_logger, outcome.Response.Status, outcome.JobUpdated, outcome.StatusReported, error);
-        }
-        else
-        {
-            LogDone(_logger, outcome.Response.Status, outcome.Response.OutputFiles.Count, message.Duplicate);
-        }
+        // The pipeline has logged any failure with its reason; this line tells how the request ended.
+        LogDone(_logger, outcome.Response.Status, outcome.JobUpdated, outcome.StatusReported, outcome.Response.OutputFiles.Count, message.Duplicate);
 
         // Acknowledged even when a callback was unreachable: the callback client has already retried
         // with backoff, and an unacknowledged QoS 1 message would sit in flight until the next reconnect.
@@ -197,11 +191,8 @@ internal sealed partial class AiCsdTrigger(
     [LoggerMessage(Level = LogLevel.Information, Message = "AiCSD request {Key} was already completed; redelivery (DUP {Duplicate}) acknowledged without processing")]
     private static partial void LogAlreadyCompleted(ILogger logger, string key, bool duplicate);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "AiCSD request done: {Status}, {Count} output file(s) (DUP {Duplicate})")]
-    private static partial void LogDone(ILogger logger, string status, int count, bool duplicate);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "AiCSD request ended {Status} (job updated: {JobUpdated}, status reported: {StatusReported}): {Error}")]
-    private static partial void LogFailed(ILogger logger, string status, bool jobUpdated, bool statusReported, string error);
+    [LoggerMessage(Level = LogLevel.Information, Message = "AiCSD request done: {Status}, job updated: {JobUpdated}, status reported: {StatusReported}, {Count} output file(s) (DUP {Duplicate})")]
+    private static partial void LogDone(ILogger logger, string status, bool jobUpdated, bool statusReported, int count, bool duplicate);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "AiCSD request failed unexpectedly, worker continues: {Reason}")]
     private static partial void LogUnexpected(ILogger logger, Exception error, string reason);
