@@ -122,6 +122,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
     public async Task SharedSubscription_WorkerKilledMidRequest_EveryRequestIsCompletedExactlyOnce()
     {
         const int Requests = 60;
+        const int RequestsBeforeKill = 45;
         const int Workers = 3;
         var victim = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var completed = 0;
@@ -157,12 +158,17 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
             }
 
             // One input file per request, as AiCSD sends: concurrent workers must not write the same output file.
-            for (var i = 0; i < Requests; i++)
+            void PublishRequests(int first, int count)
             {
-                var input = Path.Combine(_root, "input", $"{i:D3}.jpg");
-                File.Copy(Input, input);
-                AiCsdWorker.Publish(_broker, AiCsdWorker.Request(input, OutputFolder, server, $"job-{i:D3}"));
+                for (var i = first; i < first + count; i++)
+                {
+                    var input = Path.Combine(_root, "input", $"{i:D3}.jpg");
+                    File.Copy(Input, input);
+                    AiCsdWorker.Publish(_broker, AiCsdWorker.Request(input, OutputFolder, server, $"job-{i:D3}"));
+                }
             }
+
+            PublishRequests(0, RequestsBeforeKill);
 
             var victimPid = await victim.Task.WaitAsync(Patience);
             var killed = workers.Single(w => w.ProcessId == victimPid);
@@ -170,6 +176,12 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
             var completedBeforeKill = Volatile.Read(ref completed);
             killed.KillHard();
             output.WriteLine($"killed {killed.ClientId} (pid {victimPid}) holding {heldJob}, after {completedBeforeKill} completions");
+
+            // While it is down, more requests arrive; the survivors take what the broker gives them.
+            PublishRequests(RequestsBeforeKill, Requests - RequestsBeforeKill);
+            var doneDuringOutage = await WaitUntilSettledAsync(server);
+            var lateDoneDuringOutage = StatusesOf(server).Keys.Count(k => string.CompareOrdinal(k, $"job-{RequestsBeforeKill:D3}") >= 0);
+            output.WriteLine($"while the worker was down: {doneDuringOutage} of {Requests} requests done, {lateDoneDuringOutage} of the {Requests - RequestsBeforeKill} published during the outage");
 
             // A supervisor restarts the worker under the same client id; its session gives back what it held.
             workers.Remove(killed);
@@ -213,6 +225,30 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
             .GroupBy(r => r.Path.Split('/')[4])
             .ToDictionary(g => g.Key, g => g.Select(r => r.Body).ToList());
 
+    /// <summary>Waits until no pipeline status has arrived for a few seconds; returns how many requests have one.</summary>
+    private static async Task<int> WaitUntilSettledAsync(CallbackServer server)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        var last = -1;
+        var quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline)
+        {
+            var now = StatusesOf(server).Count;
+            if (now != last)
+            {
+                (last, quietSince) = (now, DateTime.UtcNow);
+            }
+            else if (DateTime.UtcNow - quietSince > TimeSpan.FromSeconds(5))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return last;
+    }
+
     private static async Task WaitForAsync(CallbackServer server, Func<bool> done, params AiCsdWorker[] workers)
     {
         var deadline = DateTime.UtcNow + Patience;
@@ -220,7 +256,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"callbacks so far: {server.Requests.Count}\n{string.Join("\n", workers.Select(w => $"--- {w.ClientId}\n{w.Log}"))}");
+                throw new TimeoutException($"callbacks so far: {server.Requests.Count}, requests with a status: {StatusesOf(server).Count}\n{string.Join("\n", workers.Select(w => $"--- {w.ClientId}\n{w.Log}"))}");
             }
 
             await Task.Delay(100);
