@@ -64,24 +64,14 @@ public sealed class MqttMessage
     /// <summary>Received with manual acknowledgement: the connection it came on; an acknowledgement on any other would name a different message.</summary>
     internal MqttConnection? ReceivedOn { get; init; }
 
-    internal MqttMessage WithTopic(string topic) => new(topic, Payload, Qos, Retain)
-    {
-        PacketId = PacketId,
-        ReceivedOn = ReceivedOn,
-        Duplicate = Duplicate,
-        PayloadIsUtf8 = PayloadIsUtf8,
-        MessageExpiry = MessageExpiry,
-        ContentType = ContentType,
-        ResponseTopic = ResponseTopic,
-        CorrelationData = CorrelationData,
-        UserProperties = UserProperties,
-        SubscriptionIdentifiers = SubscriptionIdentifiers,
-    };
+    internal MqttMessage WithTopic(string topic) => Copy(topic, PacketId, ReceivedOn);
 
-    internal MqttMessage WithReceipt(ushort packetId, MqttConnection connection) => new(Topic, Payload, Qos, Retain)
+    internal MqttMessage WithReceipt(ushort packetId, MqttConnection connection) => Copy(Topic, packetId, connection);
+
+    private MqttMessage Copy(string topic, ushort packetId, MqttConnection? receivedOn) => new(topic, Payload, Qos, Retain)
     {
         PacketId = packetId,
-        ReceivedOn = connection,
+        ReceivedOn = receivedOn,
         Duplicate = Duplicate,
         PayloadIsUtf8 = PayloadIsUtf8,
         MessageExpiry = MessageExpiry,
