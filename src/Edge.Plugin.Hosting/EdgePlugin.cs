@@ -96,6 +96,7 @@ public sealed class EdgePluginBuilder
 
         _pluginName = typeof(TPlugin).Name;
         _host.Services.AddSingleton<TPlugin>();
+        _host.Services.AddSingleton<FramePlugin>(sp => sp.GetRequiredService<TPlugin>());
         _addRunner = services => services.AddHostedService<FramePluginRunner<TPlugin>>();
         return this;
     }
@@ -126,6 +127,7 @@ public sealed class EdgePluginBuilder
         _host.Configuration.GetSection(PluginOptions.SectionName).Bind(settings);
         RunMode mode;
         Uri? download = null;
+        var aicsd = AiCsdTrigger.IsRequested(settings.Mode, _host.Configuration);
         try
         {
             if (AbacoTrigger.IsRequested(settings.Mode, Environment.GetEnvironmentVariable))
@@ -138,7 +140,7 @@ public sealed class EdgePluginBuilder
             }
             else
             {
-                mode = ChooseMode(settings.Mode);
+                mode = aicsd ? RunMode.Production : ChooseMode(settings.Mode);
             }
         }
         catch (UsageException e)
@@ -152,7 +154,7 @@ public sealed class EdgePluginBuilder
             AbacoTrigger.AddDownload(_host.Services, download, settings.Input!);
         }
 
-        ConfigureServices(mode);
+        ConfigureServices(mode, aicsd);
         return new EdgePluginHost(_host.Build());
     }
 
@@ -166,7 +168,7 @@ public sealed class EdgePluginBuilder
             null or "" => environment("WAGGLE_PLUGIN_HOST") is not null || environment("WAGGLE_APP_ID") is not null
                 ? RunMode.Production
                 : RunMode.Development,
-            _ => throw new UsageException($"option -mode takes dev or prod, not '{text}'"),
+            _ => throw new UsageException($"option -mode takes dev, prod, abaco or aicsd, not '{text}'"),
         };
     }
 
@@ -189,13 +191,13 @@ public sealed class EdgePluginBuilder
         _ = mode;
     }
 
-    private void ConfigureServices(RunMode mode)
+    private void ConfigureServices(RunMode mode, bool aicsd)
     {
         var services = _host.Services;
         services.AddSingleton(new PluginRunState { Mode = mode });
         services.AddModelStore();
         services.AddOptions<PluginOptions>().BindConfiguration(PluginOptions.SectionName);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginOptions>, PluginOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginOptions>>(new PluginOptionsValidator(inputRequired: !aicsd)));
         services.AddOptions<PluginOptions>().ValidateOnStart();
         services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName);
         services.AddSingleton<PluginHealth>();
@@ -229,15 +231,23 @@ public sealed class EdgePluginBuilder
             throw new InvalidOperationException("No plugin registered: call builder.AddPlugin<YourPlugin>() before Build().");
         }
 
-        _addRunner(services);
+        if (aicsd)
+        {
+            // Requests name their own inputs; the frame loop does not run.
+            AiCsdTrigger.AddTo(services);
+        }
+        else
+        {
+            _addRunner(services);
+        }
     }
 
-    private sealed class PluginOptionsValidator : IValidateOptions<PluginOptions>
+    private sealed class PluginOptionsValidator(bool inputRequired) : IValidateOptions<PluginOptions>
     {
         public ValidateOptionsResult Validate(string? name, PluginOptions options)
         {
             var failures = new List<string>();
-            if (string.IsNullOrWhiteSpace(options.Input))
+            if (inputRequired && string.IsNullOrWhiteSpace(options.Input))
             {
                 failures.Add("Plugin:Input is not set: give -input <file, folder or glob>, or set Plugin__Input.");
             }

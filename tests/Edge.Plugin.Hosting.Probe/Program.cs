@@ -8,10 +8,19 @@ using Microsoft.Extensions.Logging;
 // usage: probe plugin <plugin options>                            a plugin that publishes each image's width and height
 //        probe spool <port> <spool-dir> publish <first> <count>   prints "ack N" once publish N returned, then waits to be killed
 //        probe spool <port> <spool-dir> drain                      waits until the spool is empty, prints "drained", exits 0
-if (args[0] == "plugin")
+//        probe worker <plugin options>                             like plugin, and also publishes its process id (to tell AiCSD workers apart)
+if (args[0] is "plugin" or "worker")
 {
     var builder = EdgePlugin.CreateBuilder(args[1..]);
-    builder.AddPlugin<FrameSize>();
+    if (args[0] == "plugin")
+    {
+        builder.AddPlugin<FrameSize>();
+    }
+    else
+    {
+        builder.AddPlugin<StampedFrameSize>();
+    }
+
     await using var plugin = builder.Build();
     return await plugin.RunAsync();
 }
@@ -62,5 +71,16 @@ internal sealed class FrameSize : FramePlugin
     {
         await context.PublishAsync("image.width", (long)frame.Width, cancellationToken: cancellationToken);
         await context.PublishAsync("image.height", (long)frame.Height, cancellationToken: cancellationToken);
+    }
+}
+
+/// <summary>The image's size and the process that measured it.</summary>
+internal sealed class StampedFrameSize : FramePlugin
+{
+    protected internal override async ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken)
+    {
+        await context.PublishAsync("image.width", (long)frame.Width, cancellationToken: cancellationToken);
+        await context.PublishAsync("image.height", (long)frame.Height, cancellationToken: cancellationToken);
+        await context.PublishAsync("process.id", (long)Environment.ProcessId, cancellationToken: cancellationToken);
     }
 }

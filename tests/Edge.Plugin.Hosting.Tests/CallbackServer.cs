@@ -37,7 +37,15 @@ internal sealed class CallbackServer : IDisposable
     public void Dispose()
     {
         _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // The managed listener looks its endpoint up again on close and may try to bind a port
+            // another test has taken meanwhile ("Address already in use"); the listener is stopped either way.
+        }
         try
         {
             _loop.Wait(TimeSpan.FromSeconds(5));

@@ -383,12 +383,19 @@ public sealed partial class MqttClient
             }
         }
 
+        var manual = _options.AcknowledgeManually && message.Qos != MqttQualityOfService.AtMostOnce;
+        if (manual && deliver)
+        {
+            message = message.WithReceipt(publish.PacketId, c);
+        }
+
         if (deliver)
         {
             await _incoming.Writer.WriteAsync(message, c.Stopping.Token).ConfigureAwait(false);
         }
 
-        if (message.Qos != MqttQualityOfService.AtMostOnce)
+        // A QoS 2 resend already delivered (PUBREC lost with the old connection) is answered here: its handler had it once.
+        if (message.Qos != MqttQualityOfService.AtMostOnce && !(manual && deliver))
         {
             lock (_gate)
             {

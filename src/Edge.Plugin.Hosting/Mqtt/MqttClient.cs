@@ -206,6 +206,38 @@ public sealed partial class MqttClient : IAsyncDisposable
         return ack.ReasonCodes;
     }
 
+    /// <summary>
+    /// With <see cref="MqttClientOptions.AcknowledgeManually"/>: acknowledges a received QoS 1 or 2
+    /// message (PUBACK or PUBREC), so the broker drops it from the session. Call it once the message
+    /// has been handled for good.
+    /// </summary>
+    /// <returns>
+    /// True when the acknowledgement went out; false for QoS 0, for automatic acknowledgement, or when
+    /// the connection that brought the message is gone: then the broker sends it again (DUP set).
+    /// </returns>
+    public bool Acknowledge(MqttMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.ReceivedOn is not { } connection || message.Qos == MqttQualityOfService.AtMostOnce)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (!ReferenceEquals(_connection, connection) || connection.IsClosed)
+            {
+                return false;
+            }
+
+            var type = message.Qos == MqttQualityOfService.AtLeastOnce ? PacketType.PubAck : PacketType.PubRec;
+            PacketEncoder.WriteAck(connection.Outgoing, connection.Version, type, message.PacketId);
+        }
+
+        connection.WriteSignal.Set();
+        return true;
+    }
+
     /// <summary>Removes a subscription and waits for UNSUBACK.</summary>
     public async Task UnsubscribeAsync(string topicFilter, CancellationToken cancellationToken = default)
     {

@@ -66,6 +66,13 @@ public sealed class MqttClientOptions
     /// <summary>How many received messages may wait in <see cref="MqttClient.Messages"/> before reading from the broker pauses. Default 1,000.</summary>
     public int IncomingCapacity { get; set; } = 1_000;
 
+    /// <summary>
+    /// False (the default) acknowledges a received QoS 1 or 2 message as it enters
+    /// <see cref="MqttClient.Messages"/>. True leaves that to <see cref="MqttClient.Acknowledge(MqttMessage)"/>, so
+    /// that a message whose handler dies before finishing stays in the broker's session and is sent again.
+    /// </summary>
+    public bool AcknowledgeManually { get; set; }
+
     /// <summary>MQTT 5: how many QoS 1 and 2 messages the broker may send before acknowledgement. Default 100.</summary>
     public ushort ReceiveMaximum { get; set; } = 100;
 

@@ -58,8 +58,20 @@ public sealed class MqttMessage
     /// <summary>The payload decoded as UTF-8.</summary>
     public string PayloadText => System.Text.Encoding.UTF8.GetString(Payload.Span);
 
-    internal MqttMessage WithTopic(string topic) => new(topic, Payload, Qos, Retain)
+    /// <summary>Received with manual acknowledgement: the packet identifier to acknowledge.</summary>
+    internal ushort PacketId { get; init; }
+
+    /// <summary>Received with manual acknowledgement: the connection it came on; an acknowledgement on any other would name a different message.</summary>
+    internal MqttConnection? ReceivedOn { get; init; }
+
+    internal MqttMessage WithTopic(string topic) => Copy(topic, PacketId, ReceivedOn);
+
+    internal MqttMessage WithReceipt(ushort packetId, MqttConnection connection) => Copy(Topic, packetId, connection);
+
+    private MqttMessage Copy(string topic, ushort packetId, MqttConnection? receivedOn) => new(topic, Payload, Qos, Retain)
     {
+        PacketId = packetId,
+        ReceivedOn = receivedOn,
         Duplicate = Duplicate,
         PayloadIsUtf8 = PayloadIsUtf8,
         MessageExpiry = MessageExpiry,

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Edge.Testing;
+
+namespace Edge.Plugin.Hosting.Tests;
+
+/// <summary>
+/// An AiCSD worker process: the probe plugin run with <c>-mode aicsd</c> against a real broker,
+/// its stderr (the log) collected line by line, killable with SIGKILL.
+/// </summary>
+internal sealed class AiCsdWorker : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _log = new();
+
+    public AiCsdWorker(MosquittoBroker broker, string clientId, string root, string? sharedGroup = null)
+    {
+        ClientId = clientId;
+        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Edge.Plugin.Hosting.Probe.dll"), "worker", "-mode", "aicsd" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var environment = new Dictionary<string, string?>
+        {
+            ["Triggers__AiCsd__Server"] = "127.0.0.1",
+            ["Triggers__AiCsd__Port"] = broker.Port.ToString(CultureInfo.InvariantCulture),
+            ["Triggers__AiCsd__ClientId"] = clientId,
+            ["Triggers__AiCsd__SharedGroup"] = sharedGroup,
+            ["Triggers__AiCsd__AllowedRoots__0"] = root,
+            ["Triggers__AiCsd__Callback__MaxAttempts"] = "2",
+            ["Triggers__AiCsd__Callback__InitialBackoff"] = "00:00:00.050",
+            ["Triggers__AiCsd__Callback__MaxBackoff"] = "00:00:00.200",
+            ["Triggers__AiCsd__Callback__AttemptTimeout"] = "00:00:05",
+        };
+        foreach (var (key, value) in environment)
+        {
+            if (value is not null)
+            {
+                info.Environment[key] = value;
+            }
+        }
+
+        _process = Process.Start(info) ?? throw new InvalidOperationException("the probe did not start");
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                _log.Enqueue(e.Data);
+            }
+        };
+        _process.OutputDataReceived += (_, _) => { };
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+    }
+
+    public string ClientId { get; }
+
+    public int ProcessId => _process.Id;
+
+    public string Log => string.Join('\n', _log);
+
+    public int CountLog(string text) => _log.Count(line => line.Contains(text, StringComparison.Ordinal));
+
+    /// <summary>Waits until the worker subscribed, as the broker saw it.</summary>
+    public async Task WaitServingAsync(MosquittoBroker broker)
+    {
+        try
+        {
+            await broker.WaitForLogAsync($"Sending SUBACK to {ClientId}", TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nworker log:\n{Log}", e);
+        }
+    }
+
+    /// <summary>kill -9: no chance to acknowledge, disconnect or flush anything.</summary>
+    public void KillHard()
+    {
+        _process.Kill();
+        _process.WaitForExit(30_000);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit(30_000);
+        }
+
+        _process.Dispose();
+    }
+
+    /// <summary>A request in the seed's shape, its callbacks on <paramref name="server"/> under job <paramref name="job"/>.</summary>
+    public static string Request(string input, string output, CallbackServer server, string job, Uri? jobUpdate = null) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["InputFileLocation"] = input,
+        ["OutputFileFolder"] = output,
+        ["ModelParams"] = new Dictionary<string, string> { ["Brightness"] = "0" },
+        ["JobUpdateUrl"] = (jobUpdate ?? server.Url($"api/v1/job/pipeline/{job}/task-1")).ToString(),
+        ["PipelineStatusUrl"] = server.Url($"api/v1/pipelineStatus/{job}/task-1").ToString(),
+        ["GatewayIP"] = "127.0.0.1",
+    });
+
+    /// <summary>Publishes with the real mosquitto_pub at QoS 1.</summary>
+    public static void Publish(MosquittoBroker broker, string payload, string topic = "mqtt-export/pipeline/params")
+    {
+        var result = Tool.Run("mosquitto_pub", ["-h", "127.0.0.1", "-p", broker.Port.ToString(CultureInfo.InvariantCulture), "-q", "1", "-t", topic, "-s"], standardInput: Encoding.UTF8.GetBytes(payload));
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"mosquitto_pub failed: {result}");
+        }
+    }
+}
