@@ -28,8 +28,9 @@ public sealed class MqttConnectionChangedEventArgs(bool isConnected, bool sessio
 /// </summary>
 public sealed partial class MqttClient : IAsyncDisposable
 {
-    // Past this many unsent bytes a QoS 0 publish waits for the socket, so a fast producer cannot exhaust memory.
-    private const int HighWaterBytes = 1 << 20;
+    // Past this many unsent bytes a QoS 0 publish waits for the socket, so a fast producer cannot exhaust
+    // memory. Below the buffers' initial size, so steady publishing never grows (and allocates) them.
+    private const int HighWaterBytes = 96 * 1024;
     private const int MaxPooled = 1024;
 
     private readonly MqttClientOptions _options;

@@ -32,10 +32,10 @@ internal sealed class MqttConnection : IAsyncDisposable
     public MqttProtocolVersion Version { get; }
 
     /// <summary>Filled by publishers under the client's lock.</summary>
-    public PacketWriter Outgoing { get; set; } = new(65536);
+    public PacketWriter Outgoing { get; set; } = new(128 * 1024);
 
     /// <summary>On the wire, or empty.</summary>
-    public PacketWriter Writing { get; set; } = new(65536);
+    public PacketWriter Writing { get; set; } = new(128 * 1024);
 
     public AsyncSignal WriteSignal { get; } = new();
 
@@ -144,6 +144,10 @@ internal sealed class MqttConnection : IAsyncDisposable
         await Stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
         Stopping.Dispose();
+
+        // Called once the loops have ended, so nothing writes into the buffers any more: back to the pool.
+        Outgoing.Dispose();
+        Writing.Dispose();
     }
 
     private static SslClientAuthenticationOptions TlsOptions(string host, MqttTlsOptions tls)
