@@ -1,7 +1,4 @@
 using System.Globalization;
-#if (isPipeline)
-using System.Text.Json;
-#endif
 using Edge.Inference;
 using Edge.Plugin;
 using Edge.Plugin.Hosting;
@@ -11,8 +8,16 @@ using Microsoft.Extensions.Configuration;
 
 namespace EdgePluginNamespace;
 
-#if (isPlugin)
+#if (!isFunction)
+#if (isPipeline)
+/// <summary>
+/// Classifies the image a request names and publishes the best labels with their confidence. In the
+/// AiCSD worker mode the SDK writes what was published into the request's output folder and reports
+/// it to AiCSD's callbacks (see README.md).
+/// </summary>
+#else
 /// <summary>Classifies each frame and publishes the best labels with their confidence.</summary>
+#endif
 internal sealed class Classifier(InferenceSession model, IConfiguration configuration) : FramePlugin
 {
     private readonly int _top = int.Parse(configuration["Plugin:top"] ?? "1", CultureInfo.InvariantCulture);
@@ -23,51 +28,15 @@ internal sealed class Classifier(InferenceSession model, IConfiguration configur
         foreach (var prediction in best)
         {
             await context.PublishAsync(
+#if (isPipeline)
+                "pipeline.classification",
+#else
                 "env.classification",
+#endif
                 prediction.Label,
                 new() { ["confidence"] = prediction.Score.ToString("F3", CultureInfo.InvariantCulture), ["input"] = Path.GetFileName(frame.Source) },
                 cancellationToken);
         }
-    }
-}
-#elseif (isPipeline)
-/// <summary>
-/// A request-driven pipeline task: classifies the file a request names, writes the result into the
-/// output folder and publishes it. See README.md for the AiCSD request and callback contract.
-/// </summary>
-internal sealed class Classifier(InferenceSession model, IConfiguration configuration) : FramePlugin
-{
-    private readonly int _top = int.Parse(configuration["Plugin:top"] ?? "1", CultureInfo.InvariantCulture);
-    private readonly string _outputFolder = configuration["Pipeline:OutputFileFolder"] ?? "output";
-
-    protected override async ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken)
-    {
-        var best = Scores.Top(model.Run(frame, cancellationToken)[0], _top, model.Labels);
-        Directory.CreateDirectory(_outputFolder);
-        var output = Path.Combine(_outputFolder, Path.GetFileNameWithoutExtension(frame.Source) + ".json");
-        await using (var file = File.Create(output))
-        await using (var json = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteString("InputFileLocation", frame.Source);
-            json.WriteStartArray("Results");
-            foreach (var prediction in best)
-            {
-                json.WriteStartObject();
-                json.WriteString("Label", prediction.Label);
-                json.WriteNumber("Confidence", Math.Round(prediction.Score, 4));
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        await context.PublishAsync(
-            "pipeline.classification",
-            best[0].Label,
-            new() { ["confidence"] = best[0].Score.ToString("F3", CultureInfo.InvariantCulture), ["output"] = output },
-            cancellationToken);
     }
 }
 #else

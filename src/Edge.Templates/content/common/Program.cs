@@ -1,21 +1,26 @@
 using Edge.Inference;
 using Edge.Plugin.Hosting;
-#if (isFunction)
-using EdgePluginNamespace;
-
-// An Abaco actor receives its parameters in the MSG environment variable; only the result may go to
-// stdout, and the exit code tells the platform whether it worked.
-if (!FunctionMessage.TryParse(Environment.GetEnvironmentVariable("MSG"), out var fromMessage, out var problem))
-{
-    await Console.Error.WriteLineAsync($"error: {problem}");
-    return ExitCodes.Usage;
-}
-
-args = [.. fromMessage, .. args];
+#if (publisher == "waggle")
+using Edge.Plugin.Hosting.Waggle;
 #endif
 
 var builder = EdgePlugin.CreateBuilder(args);
 builder.Services.AddOnnxInference();
+#if (publisher == "waggle")
+// On a Waggle node (WAGGLE_PLUGIN_HOST / WAGGLE_APP_ID set by the node) results go to its RabbitMQ,
+// spooled on disk while it is unreachable; elsewhere they go to stdout. Registering it here means the
+// host does not add its own second Waggle publisher.
+if (WaggleOptions.IsConfiguredByEnvironment())
+{
+    builder.Services.AddWagglePublisher();
+}
+#elseif (publisher == "mqtt")
+// Results go to the MQTT broker in Publishing:Mqtt (appsettings.json, or Publishing__Mqtt__Server=...).
+builder.Services.AddMqttPublisher();
+#elseif (publisher == "rest")
+// Results are sent to Publishing:Rest:Url as JSON, spooled on disk while the endpoint is down.
+builder.Services.AddRestPublisher();
+#endif
 #if (!isFunction)
 builder.AddArgument("top", "How many of the best labels to publish for each frame.", "1");
 #endif
