@@ -20,8 +20,14 @@ public sealed class PackedTemplatesFixture : IDisposable
         Root = Directory.CreateTempSubdirectory("edge-templates-").FullName;
         Packages = Path.Combine(Root, "packages");
         Hive = Path.Combine(Root, "hive");
-        // --no-restore: the solution is already restored by the test run, and a second restore
-        // would rewrite obj/ under the projects the test host is using.
+        // The template pack is the one project the test build does not restore; restoring the others
+        // again would rewrite obj/ under the projects the test host is using, hence --no-restore below.
+        var restore = Tool.Run("dotnet", ["restore", Path.Combine(RepoPaths.Root, "src", "Edge.Templates")], RepoPaths.Root, timeout: TimeSpan.FromMinutes(5));
+        if (restore.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet restore of the template pack failed: {restore}");
+        }
+
         var pack = Tool.Run("dotnet", ["pack", Path.Combine(RepoPaths.Root, "Sdk.sln"), "-c", "Release", "--no-restore", "-o", Packages], RepoPaths.Root, timeout: TimeSpan.FromMinutes(10));
         if (pack.ExitCode != 0)
         {

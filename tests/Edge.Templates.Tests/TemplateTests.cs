@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Edge.Plugin.Hosting.Manifest;
+using Edge.Plugin.Hosting.Tests;
 using Edge.Testing;
 
 namespace Edge.Templates.Tests;
@@ -47,51 +48,146 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
         Succeeded(tests);
         Assert.Contains("Passed!  - Failed:     0, Passed:     3", tests.StandardOutput, StringComparison.Ordinal);
         Assert.Empty(SageManifest.ValidateFile(Path.Combine(project, "sage.json")));
+        // The default publisher is Waggle's, only on a node; the host then does not add a second one.
+        Assert.Contains("if (WaggleOptions.IsConfiguredByEnvironment())\n{\n    builder.Services.AddWagglePublisher();", Read(project, "Program.cs"), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void EdgePipeline_WithYamlArm64AndAnOddName_BuildsPassesItsTestsAndWritesTheResultFile()
+    public void EdgePipeline_WithYamlArm64RestAndAnOddName_BuildsPassesItsTestsAndPostsTheResult()
     {
         var project = packed.Create("edge-pipeline", "1st.pipeline", "--manifest", "yaml", "--arch", "arm64", "--publisher", "rest");
+        using var endpoint = new CallbackServer();
 
         Succeeded(Dotnet(project, "build", "-warnaserror"));
-        var run = Dotnet(project, Path.Combine("bin", "Debug", "net10.0", "1st.pipeline.dll"));
+        // -mode dev: one run on the sample instead of serving AiCSD requests.
+        var run = Tool.Run(
+            "dotnet",
+            [Path.Combine("bin", "Debug", "net10.0", "1st.pipeline.dll"), "-mode", "dev"],
+            project,
+            new Dictionary<string, string?>(Development) { ["Publishing__Rest__Url"] = endpoint.Url("measurements").ToString(), ["Publishing__Rest__Spool__Directory"] = Path.Combine(project, "spool") },
+            Long);
         var tests = Dotnet(project, "test", Path.Combine("tests", "1st.pipeline.Tests"));
 
         Succeeded(run);
         Assert.StartsWith("pipeline.classification: red (confidence=", run.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("\"Label\": \"red\"", Read(project, Path.Combine("output", "red-apple.json")), StringComparison.Ordinal);
+        var posted = Assert.Single(endpoint.Requests);
+        Assert.Equal(("POST", "/measurements"), (posted.Method, posted.Path));
+        Assert.Matches("^\\{\"name\":\"pipeline.classification\",\"ts\":\\d+,\"meta\":\\{\"confidence\":\"0\\.9\\d\\d\",\"input\":\"red-apple.jpg\"\\},\"val\":\"red\"\\}$", posted.Body);
         Succeeded(tests);
+        Assert.Contains("builder.Services.AddRestPublisher();", Read(project, "Program.cs"), StringComparison.Ordinal);
         Assert.Contains("namespace _1st.pipeline;", Read(project, "Classifier.cs"), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(project, "sage.json")));
         var manifest = Read(project, "sage.yaml");
         Assert.Contains("name: 1st-pipeline\n", manifest, StringComparison.Ordinal);
         Assert.Contains("  architectures:\n    - linux/arm64\n  url:", manifest, StringComparison.Ordinal);
         Assert.Empty(SageManifest.ValidateFile(Path.Combine(project, "sage.yaml")));
-        Assert.Contains("\"Publisher\": \"rest\"", Read(project, "appsettings.json"), StringComparison.Ordinal);
         Assert.Contains("--platform linux/arm64 -t 1st-pipeline:0.1.0", Read(project, "Dockerfile"), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void EdgeFunction_WithGpuAndNoTests_PrintsOnlyTheLabelFromMsg()
+    public void EdgeFunction_WithGpuAndNoTests_PrintsOnlyTheLabelFromMsgAndSaysWhyItRunsOnTheCpu()
     {
         var project = packed.Create("edge-function", "my-function", "--tests", "false", "--gpu");
 
         Succeeded(Dotnet(project, "build", "-warnaserror"));
         var dll = Path.Combine(project, "bin", "Debug", "net10.0", "my-function.dll");
-        var run = Tool.Run("dotnet", [dll], project, new Dictionary<string, string?> { ["MSG"] = "{'input': 'samples/red-apple.jpg'}" }, Long);
-        var bad = Tool.Run("dotnet", [dll], project, new Dictionary<string, string?> { ["MSG"] = "{'input': [1]}" }, Long);
+        Tool.Result Function(string? message) => Tool.Run("dotnet", [dll], project, new Dictionary<string, string?>(Development) { ["MSG"] = message }, Long);
+        var json = Function("{\"input\": \"samples/red-apple.jpg\"}");
+        // The seed's form: a Python dict, quoted with ', with keys the plugin does not know.
+        var pythonDict = Function("{'input': 'samples/red-apple.jpg', 'predictions': '3'}");
+        var malformed = Function("{'input': 'samples/red-apple.jpg'");
+        var missing = Function(null);
 
-        Succeeded(run);
-        Assert.Equal("red\n", run.StandardOutput);
-        Assert.Equal(2, bad.ExitCode);
-        Assert.Empty(bad.StandardOutput);
-        Assert.Contains("MSG key 'input' must have a single value", bad.StandardError, StringComparison.Ordinal);
+        Succeeded(json);
+        Assert.Equal("red\n", json.StandardOutput);
+        Succeeded(pythonDict);
+        Assert.Equal("red\n", pythonDict.StandardOutput);
+        Assert.Equal(2, malformed.ExitCode);
+        Assert.Empty(malformed.StandardOutput);
+        Assert.Contains("error: MSG is not a JSON object or Python dict: expected ',' or '}' after the value of 'input'", malformed.StandardError, StringComparison.Ordinal);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Empty(missing.StandardOutput);
+        Assert.Contains("error: Abaco mode needs the parameters in the MSG environment variable", missing.StandardError, StringComparison.Ordinal);
+
+        // --gpu asks for Auto: on this CPU-only machine (ORT from npm ships no CUDA provider libraries)
+        // the log names the provider the model runs on and why TensorRT and CUDA were passed over.
+        Assert.Matches("runs on CPU; skipped TensorRT: [^;]*libonnxruntime_providers_shared\\.so[^;]*; CUDA: [^\\n]*libonnxruntime_providers_shared\\.so", json.StandardError);
+        Assert.Matches("\"ExecutionProvider\": \\{\\s*(//[^\\n]*\\s*)*\"Name\": \"Auto\"", Read(project, "appsettings.json"));
+        Assert.False(File.Exists(Path.Combine(project, "FunctionMessage.cs")));
         Assert.False(Directory.Exists(Path.Combine(project, "tests")));
         Assert.False(File.Exists(Path.Combine(project, "k8s", "deployment.yaml")));
         Assert.Contains("FROM --platform=$TARGETPLATFORM ${CUDA_IMAGE} AS final", Read(project, "Dockerfile"), StringComparison.Ordinal);
         Assert.Contains("nvidia.com/gpu: 1", Read(project, Path.Combine("k8s", "job.yaml")), StringComparison.Ordinal);
-        Assert.Contains("\"ExecutionProvider\": \"cuda\"", Read(project, "appsettings.json"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EdgePlugin_WithMqttPublisher_PublishesTheResultToMosquitto()
+    {
+        var project = packed.Create("edge-plugin", "mqtt-plugin", "--tests", "false", "--publisher", "mqtt");
+        await using var broker = await MosquittoBroker.StartAsync();
+
+        Succeeded(Dotnet(project, "build", "-warnaserror"));
+        using var subscriber = MosquittoBroker.Launch("mosquitto_sub", ["-h", "127.0.0.1", "-p", $"{broker.Port}", "-i", "template-sub", "-t", "mqtt-plugin/#", "-v", "-C", "1"]);
+        await broker.WaitForLogAsync("Sending SUBACK to template-sub");
+        var run = Tool.Run(
+            "dotnet",
+            [Path.Combine("bin", "Debug", "net10.0", "mqtt-plugin.dll")],
+            project,
+            new Dictionary<string, string?>(Development) { ["Publishing__Mqtt__Server"] = "127.0.0.1", ["Publishing__Mqtt__Port"] = $"{broker.Port}" },
+            Long);
+        var received = await subscriber.WaitAsync(TimeSpan.FromMinutes(1));
+
+        Succeeded(run);
+        Assert.Contains("results to mqtt, stdout", run.StandardError, StringComparison.Ordinal);
+        Assert.Matches("^mqtt-plugin/env/classification \\{\"name\":\"env.classification\",\"ts\":\\d+,\"meta\":\\{\"confidence\":\"0\\.9\\d\\d\",\"input\":\"red-apple.jpg\"\\},\"val\":\"red\"\\}\n$", received.StandardOutput);
+        Assert.Contains("builder.Services.AddMqttPublisher();", Read(project, "Program.cs"), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"Publisher\"", Read(project, "appsettings.json"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EdgePipeline_ServesAnAiCsdRequestFromMosquitto_CallingBackInOrder()
+    {
+        var project = packed.Create("edge-pipeline", "aicsd-pipeline", "--tests", "false");
+        await using var broker = await MosquittoBroker.StartAsync();
+        using var callbacks = new CallbackServer();
+        var root = Directory.CreateDirectory(Path.Combine(project, "files")).FullName;
+        var input = Path.Combine(root, "input", "red-apple.jpg");
+        Directory.CreateDirectory(Path.GetDirectoryName(input)!);
+        File.Copy(Path.Combine(project, "samples", "red-apple.jpg"), input);
+
+        Succeeded(Dotnet(project, "build", "-warnaserror"));
+        // No -mode: appsettings.json turns the AiCSD worker on (Triggers:AiCsd:Enabled).
+        using var worker = MosquittoBroker.Launch("env", [
+            "-C", project, "-u", "WAGGLE_PLUGIN_HOST", "-u", "WAGGLE_APP_ID", "-u", "MSG",
+            "Triggers__AiCsd__Server=127.0.0.1", $"Triggers__AiCsd__Port={broker.Port}", "Triggers__AiCsd__ClientId=template-worker",
+            $"Triggers__AiCsd__AllowedRoots__0={root}",
+            "dotnet", Path.Combine("bin", "Debug", "net10.0", "aicsd-pipeline.dll")]);
+        await broker.WaitForLogAsync("Sending SUBACK to template-worker", TimeSpan.FromMinutes(2));
+        var request = $$"""
+            {"InputFileLocation": "{{input}}", "OutputFileFolder": "{{Path.Combine(root, "output")}}", "ModelParams": {"Brightness": "0"},
+             "JobUpdateUrl": "{{callbacks.Url("api/v1/job/pipeline/job-1/task-1")}}", "PipelineStatusUrl": "{{callbacks.Url("api/v1/pipelineStatus/job-1/task-1")}}", "GatewayIP": "127.0.0.1"}
+            """;
+        Succeeded(Tool.Run("mosquitto_pub", ["-h", "127.0.0.1", "-p", $"{broker.Port}", "-q", "1", "-t", "mqtt-export/pipeline/params", "-m", request]));
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (callbacks.Requests.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        if (callbacks.Requests.Count < 2)
+        {
+            await worker.WaitAsync(TimeSpan.FromSeconds(1)); // throws with the worker's log
+        }
+
+        var (job, status) = (callbacks.Requests.ElementAt(0), callbacks.Requests.ElementAt(1));
+        Assert.Equal(("PUT", "/api/v1/job/pipeline/job-1/task-1"), (job.Method, job.Path));
+        Assert.Contains("\"Status\":\"PipelineComplete\"", job.Body, StringComparison.Ordinal);
+        Assert.Contains("\"Name\":\"red-apple.results.json\"", job.Body, StringComparison.Ordinal);
+        Assert.Contains("pipeline.classification,red", job.Body, StringComparison.Ordinal);
+        Assert.Equal(("POST", "/api/v1/pipelineStatus/job-1/task-1", "PipelineComplete"), (status.Method, status.Path, status.Body));
+        var output = File.ReadAllText(Path.Combine(root, "output", "red-apple.results.json"));
+        Assert.Contains("\"name\": \"pipeline.classification\"", output, StringComparison.Ordinal);
+        Assert.Contains("\"value\": \"red\"", output, StringComparison.Ordinal);
     }
 
     [Fact]

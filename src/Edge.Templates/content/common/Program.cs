@@ -2,6 +2,8 @@ using Edge.Inference;
 using Edge.Plugin.Hosting;
 #if (publisher == "waggle")
 using Edge.Plugin.Hosting.Waggle;
+#elseif (publisher == "mqtt")
+using Microsoft.Extensions.DependencyInjection;
 #endif
 
 var builder = EdgePlugin.CreateBuilder(args);
