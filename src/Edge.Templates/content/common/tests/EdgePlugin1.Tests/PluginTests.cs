@@ -124,6 +124,10 @@ public sealed class PluginTests
             info.Environment.Remove(name);
         }
 
+#if (publisher == "rest")
+        // Nothing listens at Publishing:Rest:Url here: keep what the run spools out of the machine-wide default folder.
+        info.Environment["Publishing__Rest__Spool__Directory"] = Path.Combine(AppContext.BaseDirectory, "spool");
+#endif
         foreach (var (name, value) in environment ?? [])
         {
             if (value is null)
