@@ -67,6 +67,27 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
+    public async Task Worker_IsReadyOnceSubscribed_AndCountsEachRequest()
+    {
+        using var server = new CallbackServer();
+        var port = MosquittoBroker.FreePort();
+        using var worker = new AiCsdWorker(_broker, "aicsd-ready", _root, healthPort: port);
+        await worker.WaitServingAsync(_broker);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        var ready = await http.GetAsync("/readyz");
+        var readyBody = await ready.Content.ReadAsStringAsync();
+        Assert.True(ready.IsSuccessStatusCode, readyBody);
+        Assert.Contains("\"status\":\"ready\"", readyBody, StringComparison.Ordinal);
+        Assert.Contains("mqtt-export/pipeline/params", readyBody, StringComparison.Ordinal);
+
+        AiCsdWorker.Publish(_broker, AiCsdWorker.Request(Input, OutputFolder, server, "job-ready"));
+        await WaitForAsync(server, () => StatusesOf(server).ContainsKey("job-ready"), worker);
+        var live = await http.GetStringAsync("/healthz");
+        Assert.Contains("\"frames\":1", live, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BadRequests_EachFailClearly_AndTheWorkerServesTheNextRequest()
     {
         using var server = new CallbackServer();

@@ -16,7 +16,7 @@ internal sealed class AiCsdWorker : IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
 
-    public AiCsdWorker(MosquittoBroker broker, string clientId, string root, string? sharedGroup = null)
+    public AiCsdWorker(MosquittoBroker broker, string clientId, string root, string? sharedGroup = null, int? healthPort = null)
     {
         ClientId = clientId;
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -36,6 +36,8 @@ internal sealed class AiCsdWorker : IDisposable
             ["Triggers__AiCsd__Callback__InitialBackoff"] = "00:00:00.050",
             ["Triggers__AiCsd__Callback__MaxBackoff"] = "00:00:00.200",
             ["Triggers__AiCsd__Callback__AttemptTimeout"] = "00:00:05",
+            ["Health__Port"] = healthPort?.ToString(CultureInfo.InvariantCulture),
+            ["Health__Address"] = healthPort is null ? null : "127.0.0.1",
         };
         foreach (var (key, value) in environment)
         {

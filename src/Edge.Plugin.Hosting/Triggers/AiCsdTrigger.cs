@@ -1,3 +1,4 @@
+using Edge.Plugin.Hosting.Health;
 using Edge.Plugin.Hosting.Mqtt;
 using Edge.Plugin.Hosting.Rest;
 using Microsoft.Extensions.Configuration;
@@ -21,6 +22,7 @@ internal sealed partial class AiCsdTrigger(
     IOptions<AiCsdOptions> options,
     IEnumerable<IMeasurementPublisher> publishers,
     PluginRunState state,
+    PluginHealth health,
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -77,6 +79,9 @@ internal sealed partial class AiCsdTrigger(
                 {
                     await ConnectAsync(client, settings, stoppingToken).ConfigureAwait(false);
                     await client.SubscribeAsync(settings.Subscription, MqttQualityOfService.AtLeastOnce, stoppingToken).ConfigureAwait(false);
+
+                    // Subscribed means requests can reach this worker: that is what a readiness probe asks.
+                    health.SourceOpened($"mqtt {settings.Subscription}");
                     LogServing(_logger, settings.Subscription, client.ClientId, completions.Folder);
                     await foreach (var message in client.Messages.ReadAllAsync(stoppingToken).ConfigureAwait(false))
                     {
@@ -95,6 +100,7 @@ internal sealed partial class AiCsdTrigger(
         }
         catch (Exception e)
         {
+            health.SourceFailed(e.Message);
             LogStartFailed(_logger, e, e.Message);
             state.ExitCode = ExitCodes.StartFailed;
             lifetime.StopApplication();
@@ -127,6 +133,15 @@ internal sealed partial class AiCsdTrigger(
         if (key is not null && outcome.StatusReported)
         {
             completions.Complete(key, outcome);
+        }
+
+        if (outcome.Response.Status == AiCsdResponse.Complete)
+        {
+            health.FrameSucceeded();
+        }
+        else
+        {
+            health.FrameFailed();
         }
 
         // The pipeline has logged any failure with its reason; this line tells how the request ended.
