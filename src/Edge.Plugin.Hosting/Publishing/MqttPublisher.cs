@@ -1,6 +1,7 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using System.Threading.Channels;
+using Edge.Plugin.Hosting.Health;
 using Edge.Plugin.Hosting.Mqtt;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,7 +15,7 @@ namespace Edge.Plugin.Hosting.Publishing;
 /// keeps unacknowledged QoS 1/2 messages across reconnects. <see cref="DeliverAsync"/> is the
 /// acknowledged path a durable spool can drain through.
 /// </summary>
-internal sealed partial class MqttPublisher : IMeasurementPublisher, IHostedService, IAsyncDisposable
+internal sealed partial class MqttPublisher : IMeasurementPublisher, IPublisherBacklog, IHostedService, IAsyncDisposable
 {
     private readonly MqttPublisherOptions _options;
     private readonly ILogger _logger;
@@ -48,6 +49,9 @@ internal sealed partial class MqttPublisher : IMeasurementPublisher, IHostedServ
 
     /// <summary>Measurements accepted and not yet handed to the client.</summary>
     public int Queued => _queue.Reader.Count;
+
+    /// <summary>Queued here plus sent but not yet acknowledged by the broker.</summary>
+    public long Backlog => _queue.Reader.Count + Client.PendingMessages;
 
     /// <summary>Accepts a measurement into the bounded queue; waits while the queue is full.</summary>
     public ValueTask PublishAsync(Measurement measurement, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Edge.Plugin.Hosting.Health;
 using Edge.Plugin.Hosting.Publishing;
 using Edge.Plugin.Hosting.Spool;
 
@@ -59,9 +60,11 @@ internal sealed class RestLink(CallbackClient client, HttpMethod method, Uri url
 /// endpoint, through a durable spool: an endpoint that is down or answering 5xx gets the
 /// measurements later, in order; one that answers 4xx has the measurement logged and dropped.
 /// </summary>
-internal sealed class RestPublisher(SpooledDelivery delivery) : IMeasurementPublisher, IAsyncDisposable
+internal sealed class RestPublisher(SpooledDelivery delivery) : IMeasurementPublisher, IPublisherBacklog, IAsyncDisposable
 {
     public string Name => "rest";
+
+    public long Backlog => delivery.Waiting;
 
     internal SpooledDelivery Delivery => delivery;
 

@@ -1,3 +1,4 @@
+using Edge.Plugin.Hosting.Health;
 using Edge.Plugin.Hosting.Publishing;
 
 namespace Edge.Plugin.Hosting.Waggle;
@@ -6,9 +7,11 @@ namespace Edge.Plugin.Hosting.Waggle;
 /// Publishes measurements and upload announcements to a Waggle node, through a durable spool so
 /// that neither a broker restart nor a plugin crash loses them.
 /// </summary>
-internal sealed class WagglePublisher(SpooledDelivery delivery) : IMeasurementPublisher, IUploadTarget, IAsyncDisposable
+internal sealed class WagglePublisher(SpooledDelivery delivery) : IMeasurementPublisher, IUploadTarget, IPublisherBacklog, IAsyncDisposable
 {
     public string Name => "waggle";
+
+    public long Backlog => delivery.Waiting;
 
     internal SpooledDelivery Delivery => delivery;
 
