@@ -10,12 +10,16 @@ host, port, qos, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), 
 payload = b"x" * size
 done = threading.Event()
 connected = threading.Event()
+# paho 1.6 scans its whole outgoing queue on every acknowledgement, so an unbounded queue of 100,000
+# QoS 1 messages never finishes; keep at most 1024 outstanding, as the .NET harness does.
+window = threading.BoundedSemaphore(1024)
 published = 0
 
 
 def on_publish(client, userdata, mid):
     global published
     published += 1
+    window.release()
     if published == count:
         done.set()
 
@@ -29,6 +33,7 @@ client.loop_start()
 # Messages published before CONNACK can stall paho 1.6's in-flight queue, so wait for it as a careful user would.
 connected.wait(30)
 for _ in range(count):
+    window.acquire()
     client.publish("bench/topic", payload, qos=qos)
 done.wait(600)
 client.disconnect()
