@@ -14,6 +14,12 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
 {
     private const int MaxChunk = 1 << 20;
 
+    // Chunks are written to the partial file in slices of this size: on Linux 6.x/ext4 one large
+    // write() costs several times the kernel time per byte of small ones (likely the larger page-cache
+    // folios it gets). dd writing 200 MiB spent ~0.65 s of system time at bs=1M against ~0.08 s at
+    // 32K on the benchmark machine; curl writes 16 KiB at a time. Reads and hashing stay 1 MiB.
+    private const int WriteSlice = 32 << 10;
+
     public delegate Task<RemoteBody> Opener(long offset, CancellationToken cancellationToken);
 
     public async Task<(string Sha256, long Size)> RunAsync(RemoteObject remote, string partialPath, Opener open, Func<Exception, bool> isTransient, CancellationToken cancellationToken)
@@ -155,7 +161,10 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
     {
         try
         {
-            file.Write(buffer, 0, count);
+            for (var done = 0; done < count; done += WriteSlice)
+            {
+                file.Write(buffer, done, Math.Min(WriteSlice, count - done));
+            }
         }
         catch (IOException e)
         {
