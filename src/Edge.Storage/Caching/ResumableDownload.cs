@@ -34,6 +34,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
                 LogResuming(logger, remote.Location, offset, remote.Length ?? -1);
             }
 
+            var writeback = new EarlyWriteback(file.SafeFileHandle);
             var progress = new DownloadProgress(logger, remote.Location, remote.Length, offset, options.ProgressInterval);
             var chunk = options.MaxBytesPerSecond > 0 ? (int)Math.Clamp(options.MaxBytesPerSecond / 8, 16 << 10, MaxChunk) : MaxChunk;
             byte[][] buffers = [ArrayPool<byte>.Shared.Rent(chunk), ArrayPool<byte>.Shared.Rent(chunk)];
@@ -59,7 +60,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
                                 offset = 0;
                             }
 
-                            offset = await CopyAsync(body.Stream, file, hash, chunk, buffers, offset, progress, lastProgress, cancellationToken).ConfigureAwait(false);
+                            offset = await CopyAsync(body.Stream, file, writeback, hash, chunk, buffers, offset, progress, lastProgress, cancellationToken).ConfigureAwait(false);
                         }
 
                         if (remote.Length is { } length && offset < length)
@@ -108,7 +109,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
     /// Two buffers: while one chunk is written and hashed on the thread pool, the next is read off the
     /// socket, so hashing does not slow the transfer where a second core is free.
     /// </remarks>
-    private async Task<long> CopyAsync(Stream source, FileStream file, IncrementalHash hash, int chunk, byte[][] buffers, long offset, DownloadProgress progress, Stopwatch lastProgress, CancellationToken cancellationToken)
+    private async Task<long> CopyAsync(Stream source, FileStream file, EarlyWriteback writeback, IncrementalHash hash, int chunk, byte[][] buffers, long offset, DownloadProgress progress, Stopwatch lastProgress, CancellationToken cancellationToken)
     {
         var limit = options.MaxBytesPerSecond;
         var clock = Stopwatch.StartNew();
@@ -127,7 +128,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
                     return offset;
                 }
 
-                pending = Task.Run(() => Store(file, hash, buffer, read), cancellationToken);
+                pending = Task.Run(() => Store(file, writeback, hash, buffer, read), cancellationToken);
                 offset += read;
                 sent += read;
                 lastProgress.Restart();
@@ -157,7 +158,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
         }
     }
 
-    private static void Store(FileStream file, IncrementalHash hash, byte[] buffer, int count)
+    private static void Store(FileStream file, EarlyWriteback writeback, IncrementalHash hash, byte[] buffer, int count)
     {
         try
         {
@@ -165,6 +166,8 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
             {
                 file.Write(buffer, done, Math.Min(WriteSlice, count - done));
             }
+
+            writeback.Written(file.Position);
         }
         catch (IOException e)
         {
