@@ -14,6 +14,12 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
 {
     private const int MaxChunk = 1 << 20;
 
+    // Chunks are written to the partial file in slices of this size: on Linux 6.x/ext4 one large
+    // write() costs several times the kernel time per byte of small ones (likely the larger page-cache
+    // folios it gets). dd writing 200 MiB spent ~0.65 s of system time at bs=1M against ~0.08 s at
+    // 32K on the benchmark machine; curl writes 16 KiB at a time. Reads and hashing stay 1 MiB.
+    private const int WriteSlice = 32 << 10;
+
     public delegate Task<RemoteBody> Opener(long offset, CancellationToken cancellationToken);
 
     public async Task<(string Sha256, long Size)> RunAsync(RemoteObject remote, string partialPath, Opener open, Func<Exception, bool> isTransient, CancellationToken cancellationToken)
@@ -28,6 +34,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
                 LogResuming(logger, remote.Location, offset, remote.Length ?? -1);
             }
 
+            var writeback = new EarlyWriteback(file.SafeFileHandle);
             var progress = new DownloadProgress(logger, remote.Location, remote.Length, offset, options.ProgressInterval);
             var chunk = options.MaxBytesPerSecond > 0 ? (int)Math.Clamp(options.MaxBytesPerSecond / 8, 16 << 10, MaxChunk) : MaxChunk;
             byte[][] buffers = [ArrayPool<byte>.Shared.Rent(chunk), ArrayPool<byte>.Shared.Rent(chunk)];
@@ -53,7 +60,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
                                 offset = 0;
                             }
 
-                            offset = await CopyAsync(body.Stream, file, hash, chunk, buffers, offset, progress, lastProgress, cancellationToken).ConfigureAwait(false);
+                            offset = await CopyAsync(body.Stream, file, writeback, hash, chunk, buffers, offset, progress, lastProgress, cancellationToken).ConfigureAwait(false);
                         }
 
                         if (remote.Length is { } length && offset < length)
@@ -102,7 +109,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
     /// Two buffers: while one chunk is written and hashed on the thread pool, the next is read off the
     /// socket, so hashing does not slow the transfer where a second core is free.
     /// </remarks>
-    private async Task<long> CopyAsync(Stream source, FileStream file, IncrementalHash hash, int chunk, byte[][] buffers, long offset, DownloadProgress progress, Stopwatch lastProgress, CancellationToken cancellationToken)
+    private async Task<long> CopyAsync(Stream source, FileStream file, EarlyWriteback writeback, IncrementalHash hash, int chunk, byte[][] buffers, long offset, DownloadProgress progress, Stopwatch lastProgress, CancellationToken cancellationToken)
     {
         var limit = options.MaxBytesPerSecond;
         var clock = Stopwatch.StartNew();
@@ -121,7 +128,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
                     return offset;
                 }
 
-                pending = Task.Run(() => Store(file, hash, buffer, read), cancellationToken);
+                pending = Task.Run(() => Store(file, writeback, hash, buffer, read), cancellationToken);
                 offset += read;
                 sent += read;
                 lastProgress.Restart();
@@ -151,11 +158,16 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
         }
     }
 
-    private static void Store(FileStream file, IncrementalHash hash, byte[] buffer, int count)
+    private static void Store(FileStream file, EarlyWriteback writeback, IncrementalHash hash, byte[] buffer, int count)
     {
         try
         {
-            file.Write(buffer, 0, count);
+            for (var done = 0; done < count; done += WriteSlice)
+            {
+                file.Write(buffer, done, Math.Min(WriteSlice, count - done));
+            }
+
+            writeback.Written(file.Position);
         }
         catch (IOException e)
         {
