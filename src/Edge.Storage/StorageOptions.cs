@@ -21,6 +21,13 @@ public sealed class StorageOptions
     /// </summary>
     public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a download may go without receiving a single byte before the attempt counts as broken: a
+    /// store that stops sending but keeps the connection open would otherwise hang the fetch forever. The
+    /// attempt is then retried from the last byte received, within <see cref="ResumeWindow"/>. Default 30 s.
+    /// </summary>
+    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A cap on download speed in bytes per second, so a model fetch leaves room on a shared link; 0 is no cap.</summary>
     public long MaxBytesPerSecond { get; set; }
 
@@ -40,6 +47,11 @@ public sealed class StorageOptions
         if (ResumeWindow < TimeSpan.Zero)
         {
             failures.Add($"Storage:ResumeWindow must not be negative; got {ResumeWindow}.");
+        }
+
+        if (ReadTimeout <= TimeSpan.Zero || ReadTimeout.TotalMilliseconds > int.MaxValue)
+        {
+            failures.Add($"Storage:ReadTimeout must be positive and under 24 days; got {ReadTimeout}.");
         }
 
         if (MaxBytesPerSecond < 0)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 
@@ -60,7 +61,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
                                 offset = 0;
                             }
 
-                            offset = await CopyAsync(body.Stream, file, writeback, hash, chunk, buffers, offset, progress, lastProgress, cancellationToken).ConfigureAwait(false);
+                            offset = await CopyAsync(body.Stream, file, writeback, hash, chunk, buffers, offset, progress, lastProgress, remote, cancellationToken).ConfigureAwait(false);
                         }
 
                         if (remote.Length is { } length && offset < length)
@@ -109,31 +110,45 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
     /// Two buffers: while one chunk is written and hashed on the thread pool, the next is read off the
     /// socket, so hashing does not slow the transfer where a second core is free.
     /// </remarks>
-    private async Task<long> CopyAsync(Stream source, FileStream file, EarlyWriteback writeback, IncrementalHash hash, int chunk, byte[][] buffers, long offset, DownloadProgress progress, Stopwatch lastProgress, CancellationToken cancellationToken)
+    private async Task<long> CopyAsync(Stream source, FileStream file, EarlyWriteback writeback, IncrementalHash hash, int chunk, byte[][] buffers, long offset, DownloadProgress progress, Stopwatch lastProgress, RemoteObject remote, CancellationToken cancellationToken)
     {
         var limit = options.MaxBytesPerSecond;
         var clock = Stopwatch.StartNew();
+        var start = offset;
         long sent = 0;
         Task pending = Task.CompletedTask;
         var current = 0;
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             while (true)
             {
                 var buffer = buffers[current];
-                var read = await source.ReadAtLeastAsync(buffer.AsMemory(0, chunk), chunk, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                var (read, failure) = await FillAsync(source, buffer.AsMemory(0, chunk), stall, lastProgress, cancellationToken).ConfigureAwait(false);
                 await pending.ConfigureAwait(false);
-                if (read == 0)
+                if (read > 0)
                 {
-                    return offset;
+                    pending = Task.Run(() => Store(file, writeback, hash, buffer, read), cancellationToken);
+                    offset += read;
+                    sent += read;
+                    progress.Report(offset);
+                    current ^= 1;
                 }
 
-                pending = Task.Run(() => Store(file, writeback, hash, buffer, read), cancellationToken);
-                offset += read;
-                sent += read;
-                lastProgress.Restart();
-                progress.Report(offset);
-                current ^= 1;
+                if (failure is not null)
+                {
+                    // What did arrive is kept, so the retry's range request asks only for the rest: on a link
+                    // that stalls every few hundred kilobytes a 1 MiB chunk might otherwise never complete.
+                    await pending.ConfigureAwait(false);
+                    if (failure is OperationCanceledException && stall.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                    {
+                        LogStalled(logger, remote.Location, options.ReadTimeout.TotalSeconds, offset - start, offset, remote.Length ?? -1);
+                        throw new TimeoutException($"{remote.Location} sent no bytes for {options.ReadTimeout.TotalSeconds:F1} s (Storage:ReadTimeout) after byte {offset}; the connection stalled", failure);
+                    }
+
+                    ExceptionDispatchInfo.Throw(failure);
+                }
+
                 if (limit > 0)
                 {
                     var due = TimeSpan.FromSeconds((double)sent / limit) - clock.Elapsed;
@@ -156,6 +171,41 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
             // Normal returns awaited it already; a failed write surfaces again on the retry's first chunk.
             await pending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+    }
+
+    /// <summary>
+    /// Reads until the buffer is full or the body ends. The inactivity clock restarts on every read that
+    /// brings bytes, so a slow but live link never trips it; it is stopped between fills so disk writes and
+    /// the rate cap do not count as silence. A failure comes back with the bytes read before it.
+    /// </summary>
+    private async Task<(int Read, Exception? Failure)> FillAsync(Stream source, Memory<byte> buffer, CancellationTokenSource stall, Stopwatch lastProgress, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        try
+        {
+            while (filled < buffer.Length)
+            {
+                stall.CancelAfter(options.ReadTimeout);
+                var read = await source.ReadAsync(buffer[filled..], stall.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                filled += read;
+                lastProgress.Restart();
+            }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (filled, e);
+        }
+        finally
+        {
+            stall.CancelAfter(Timeout.InfiniteTimeSpan);
+        }
+
+        return (filled, null);
     }
 
     private static void Store(FileStream file, EarlyWriteback writeback, IncrementalHash hash, byte[] buffer, int count)
@@ -210,6 +260,9 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Download of {Location} broke at byte {Offset} of {Length} ({Reason}); resuming from there in {Seconds:F2} s")]
     private static partial void LogBroken(ILogger logger, string location, long offset, long length, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Download of {Location} stalled: no bytes for {Seconds:F1} s (Storage:ReadTimeout) with the connection still open; {Received} bytes arrived on this attempt, {Offset} of {Length} in all. Aborting the attempt to resume it")]
+    private static partial void LogStalled(ILogger logger, string location, double seconds, long received, long offset, long length);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Location} was answered from its start instead of byte {Offset}; downloading it again from the beginning")]
     private static partial void LogRestart(ILogger logger, string location, long offset);
