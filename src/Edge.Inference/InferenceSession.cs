@@ -502,11 +502,17 @@ public sealed unsafe partial class InferenceSession : IDisposable
     }
 
     /// <summary>A one-line description for start-up logs.</summary>
-    public string Describe()
+    public string Describe() => Describe(withSkipped: true);
+
+    /// <summary>
+    /// The description, optionally without the skipped providers: a session loaded with a logger has
+    /// already logged those (see <see cref="InferenceSessionOptions.Logger"/>), and once is enough.
+    /// </summary>
+    internal string Describe(bool withSkipped)
     {
         var text = new StringBuilder();
         text.Append($"model {Source} on {ExecutionProvider}");
-        foreach (var skipped in ProviderChoice.Skipped)
+        foreach (var skipped in withSkipped ? ProviderChoice.Skipped : Array.Empty<SkippedProvider>())
         {
             text.Append($" (skipped {skipped.Provider}: {skipped.Reason})");
         }

@@ -39,6 +39,13 @@ public sealed class AiCsdPipelineTests : IDisposable
         }
     }
 
+    /// <summary>Publishes the request's Brightness parameter, or "unset" when the request has none.</summary>
+    private sealed class BrightnessEcho : FramePlugin
+    {
+        protected internal override async ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken) =>
+            await context.PublishAsync("param.brightness", context.Parameters.TryGetValue("Brightness", out var b) ? b : "unset", cancellationToken: cancellationToken);
+    }
+
     private sealed class Broken : FramePlugin
     {
         protected internal override ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken) =>
@@ -53,11 +60,11 @@ public sealed class AiCsdPipelineTests : IDisposable
         return new AiCsdPipeline(AiCsdPipeline.ForPlugin(plugin, RunMode.Production, NullLogger.Instance), new CallbackClient(_http, options.Callback, NullLogger.Instance), options, NullLogger.Instance);
     }
 
-    private byte[] Request(string input, string output, Uri? jobUpdate = null, Uri? status = null) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object>
+    private byte[] Request(string input, string output, Uri? jobUpdate = null, Uri? status = null, Dictionary<string, string>? modelParams = null) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["InputFileLocation"] = input,
         ["OutputFileFolder"] = output,
-        ["ModelParams"] = new Dictionary<string, string> { ["Brightness"] = "0" },
+        ["ModelParams"] = modelParams ?? new Dictionary<string, string> { ["Brightness"] = "0" },
         ["JobUpdateUrl"] = (jobUpdate ?? _server.Url("api/v1/job/pipeline/7c9f/15c4")).ToString(),
         ["PipelineStatusUrl"] = (status ?? _server.Url("api/v1/pipelineStatus/7c9f/15c4")).ToString(),
         ["GatewayIP"] = "192.168.0.20",
@@ -127,6 +134,22 @@ public sealed class AiCsdPipelineTests : IDisposable
         Assert.Equal((output, "1.results.json", "json"), (file.GetProperty("DirName").GetString(), file.GetProperty("Name").GetString(), file.GetProperty("Extension").GetString()));
         Assert.Equal(["DirName", "Name", "Extension", "Status", "ErrorDetails", "Owner"], file.EnumerateObject().Select(p => p.Name));
         Assert.Matches("^image.width,[0-9]+;image.height,[0-9]+$", root.GetProperty("Results").GetString());
+    }
+
+    [Fact]
+    public async Task ModelParams_ReachThePlugin_ForThatRequestOnly()
+    {
+        var pipeline = Pipeline(new BrightnessEcho());
+        var input = Path.Combine(_root, "input", "1.jpg");
+        var output = Path.Combine(_root, "output");
+
+        var bright = await pipeline.HandleAsync(Request(input, output, modelParams: new() { ["Brightness"] = "42" }), default);
+        var none = await pipeline.HandleAsync(Request(input, output, modelParams: []), default);
+
+        Assert.Null(bright.Error);
+        Assert.Null(none.Error);
+        var jobUpdates = _server.Requests.Where(r => r.Method == "PUT").Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("Results").GetString()!).ToArray();
+        Assert.Equal(["param.brightness,42", "param.brightness,unset"], jobUpdates);
     }
 
     [Theory]

@@ -49,7 +49,8 @@ public static partial class InferenceServiceCollectionExtensions
         var session = InferenceSession.Load(path, sessionOptions);
         if (logger.IsEnabled(LogLevel.Information))
         {
-            LogSession(logger, session.Describe());
+            // The session logged its provider choice and skip reasons through sessionOptions.Logger.
+            LogSession(logger, session.Describe(withSkipped: false));
         }
 
         return session;

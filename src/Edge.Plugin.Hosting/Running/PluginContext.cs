@@ -5,6 +5,8 @@ namespace Edge.Plugin.Hosting;
 /// <summary>What a plugin uses to report: publishing measurements, the run mode, a logger.</summary>
 public sealed partial class PluginContext
 {
+    private static readonly IReadOnlyDictionary<string, string> EmptyParameters = new Dictionary<string, string>(StringComparer.Ordinal).AsReadOnly();
+
     private readonly IReadOnlyList<IMeasurementPublisher> _publishers;
 
     internal PluginContext(RunMode mode, IReadOnlyList<IMeasurementPublisher> publishers, ILogger logger)
@@ -30,6 +32,13 @@ public sealed partial class PluginContext
     public SourceHealth InputHealth => (Source as IFrameSourceHealth)?.Health ?? SourceHealth.Unreported;
 
     internal IFrameSource? Source { get; set; }
+
+    /// <summary>
+    /// The parameters of the request being handled, by name: an AiCSD request's <c>ModelParams</c>
+    /// (for example <c>Brightness</c> = <c>"0"</c>), values as strings. Empty outside a request, so
+    /// a plugin reads it with <c>TryGetValue</c> and falls back to its own default.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; internal set; } = EmptyParameters;
 
     /// <summary>Failures counted so far: frames that could not be read or processed, and publishes that failed.</summary>
     public int Failures { get; internal set; }

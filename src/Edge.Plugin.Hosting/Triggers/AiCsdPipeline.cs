@@ -84,7 +84,7 @@ internal sealed partial class AiCsdPipeline(AiCsdProcessor processor, CallbackCl
     public static AiCsdProcessor ForPlugin(FramePlugin plugin, RunMode mode, ILogger logger) => async (request, input, output, cancellationToken) =>
     {
         var collected = new MeasurementCollector();
-        var context = new PluginContext(mode, [collected], logger);
+        var context = new PluginContext(mode, [collected], logger) { Parameters = request.ModelParams };
         var source = FrameSources.Create(input);
         await using (source.ConfigureAwait(false))
         {
