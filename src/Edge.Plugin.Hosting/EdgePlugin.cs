@@ -148,7 +148,7 @@ public sealed class EdgePluginBuilder
             return EdgePluginHost.ForUsage(PluginArguments.Usage(ProgramName, _arguments), e.Message);
         }
 
-        ConfigureLogging(mode, settings.Verbose);
+        ConfigureLogging(settings.Verbose);
         if (download is not null)
         {
             AbacoTrigger.AddDownload(_host.Services, download, settings.Input!);
@@ -172,7 +172,7 @@ public sealed class EdgePluginBuilder
         };
     }
 
-    private void ConfigureLogging(RunMode mode, bool verbose)
+    private void ConfigureLogging(bool verbose)
     {
         _host.Logging.ClearProviders();
         _host.Logging.AddSimpleConsole(o =>
@@ -188,7 +188,6 @@ public sealed class EdgePluginBuilder
 
         // The host logs a start-up failure with its stack trace; RunAsync reports it in one line instead.
         _host.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", verbose ? LogLevel.Information : LogLevel.None);
-        _ = mode;
     }
 
     private void ConfigureServices(RunMode mode, bool aicsd)
@@ -196,9 +195,8 @@ public sealed class EdgePluginBuilder
         var services = _host.Services;
         services.AddSingleton(new PluginRunState { Mode = mode });
         services.AddModelStore();
-        services.AddOptions<PluginOptions>().BindConfiguration(PluginOptions.SectionName);
+        services.AddOptions<PluginOptions>().BindConfiguration(PluginOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginOptions>>(new PluginOptionsValidator(inputRequired: !aicsd)));
-        services.AddOptions<PluginOptions>().ValidateOnStart();
         services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName);
         services.AddSingleton<PluginHealth>();
         services.AddSingleton<HealthEndpoint>();

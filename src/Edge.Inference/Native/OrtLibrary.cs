@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -196,7 +195,4 @@ internal sealed unsafe class LoadedRuntime(nint handle, nint* api, Version versi
     public string VersionText { get; } = versionText;
 
     public string Location { get; } = location;
-
-    public static string AssemblyVersion =>
-        typeof(LoadedRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 }
