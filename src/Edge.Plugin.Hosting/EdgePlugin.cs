@@ -127,13 +127,14 @@ public sealed class EdgePluginBuilder
         _host.Configuration.GetSection(PluginOptions.SectionName).Bind(settings);
         RunMode mode;
         Uri? download = null;
+        IReadOnlyDictionary<string, string>? parameters = null;
         var aicsd = AiCsdTrigger.IsRequested(settings.Mode, _host.Configuration);
         try
         {
             if (AbacoTrigger.IsRequested(settings.Mode, Environment.GetEnvironmentVariable))
             {
                 // One shot, parameters from MSG: they override the command line, as Abaco passes nothing else.
-                (var fromMessage, download) = AbacoTrigger.Configure(Environment.GetEnvironmentVariable(AbacoTrigger.MessageVariable), _arguments);
+                (var fromMessage, download, parameters) = AbacoTrigger.Configure(Environment.GetEnvironmentVariable(AbacoTrigger.MessageVariable), _arguments);
                 _host.Configuration.AddInMemoryCollection(fromMessage);
                 _host.Configuration.GetSection(PluginOptions.SectionName).Bind(settings);
                 mode = RunMode.Production;
@@ -154,7 +155,7 @@ public sealed class EdgePluginBuilder
             AbacoTrigger.AddDownload(_host.Services, download, settings.Input!);
         }
 
-        ConfigureServices(mode, aicsd);
+        ConfigureServices(new PluginRunState { Mode = mode, Parameters = parameters ?? PluginRunState.NoParameters }, aicsd);
         return new EdgePluginHost(_host.Build());
     }
 
@@ -190,10 +191,10 @@ public sealed class EdgePluginBuilder
         _host.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", verbose ? LogLevel.Information : LogLevel.None);
     }
 
-    private void ConfigureServices(RunMode mode, bool aicsd)
+    private void ConfigureServices(PluginRunState state, bool aicsd)
     {
         var services = _host.Services;
-        services.AddSingleton(new PluginRunState { Mode = mode });
+        services.AddSingleton(state);
         services.AddModelStore();
         services.AddOptions<PluginOptions>().BindConfiguration(PluginOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginOptions>>(new PluginOptionsValidator(inputRequired: !aicsd)));
@@ -203,7 +204,7 @@ public sealed class EdgePluginBuilder
         services.AddHostedService(sp => sp.GetRequiredService<HealthEndpoint>());
 
         // On a node (production mode, WAGGLE_* set) results go to the node's broker without any code.
-        if (mode == RunMode.Production && WaggleOptions.IsConfiguredByEnvironment() && !services.Any(s => s.ServiceType == typeof(WagglePublisher)))
+        if (state.Mode == RunMode.Production && WaggleOptions.IsConfiguredByEnvironment() && !services.Any(s => s.ServiceType == typeof(WagglePublisher)))
         {
             services.AddWagglePublisher();
         }
@@ -214,7 +215,7 @@ public sealed class EdgePluginBuilder
         _host.Configuration.GetSection("Publishing:Stdout").Bind(stdout);
         services.AddOptions<StdoutPublisherOptions>().BindConfiguration("Publishing:Stdout");
         var otherPublishers = services.Any(s => s.ServiceType == typeof(IMeasurementPublisher));
-        if (stdout.Enabled ?? (mode == RunMode.Development || !otherPublishers))
+        if (stdout.Enabled ?? (state.Mode == RunMode.Development || !otherPublishers))
         {
             services.AddSingleton<IMeasurementPublisher>(sp => new StdoutPublisher(sp.GetRequiredService<IOptions<StdoutPublisherOptions>>()));
         }

@@ -64,13 +64,17 @@ Console.Out.Flush();
 await Task.Delay(Timeout.Infinite);
 return 0;
 
-/// <summary>Publishes the image's size: a real decode, no model.</summary>
+/// <summary>Publishes the image's size: a real decode, no model; and the request's "label" parameter when it has one.</summary>
 internal sealed class FrameSize : FramePlugin
 {
     protected internal override async ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken)
     {
         await context.PublishAsync("image.width", (long)frame.Width, cancellationToken: cancellationToken);
         await context.PublishAsync("image.height", (long)frame.Height, cancellationToken: cancellationToken);
+        if (context.Parameters.TryGetValue("label", out var label))
+        {
+            await context.PublishAsync("request.label", label, cancellationToken: cancellationToken);
+        }
     }
 }
 

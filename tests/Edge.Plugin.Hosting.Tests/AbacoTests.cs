@@ -71,6 +71,18 @@ public sealed class AbacoTests
     }
 
     [Fact]
+    public void OneShot_HandsEveryMessageKeyToThePlugin_AsParameters()
+    {
+        // Keys are matched without regard to case, as Abaco users write them either way.
+        var result = RunAbaco($"{{'input': '{Image("sky.jpg")}', 'LABEL': 'barn owl', 'threshold': 0.5}}");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal("barn owl", lines[2]);
+    }
+
+    [Fact]
     public async Task OneShot_DownloadsAUrlInput_NamedByDataName()
     {
         var bytes = File.ReadAllBytes(Image("forest.png"));

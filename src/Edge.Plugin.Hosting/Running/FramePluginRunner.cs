@@ -13,7 +13,12 @@ namespace Edge.Plugin.Hosting;
 /// <summary>Records how the run ended, for the process exit code.</summary>
 internal sealed class PluginRunState
 {
+    public static readonly IReadOnlyDictionary<string, string> NoParameters = new Dictionary<string, string>(StringComparer.Ordinal).AsReadOnly();
+
     public RunMode Mode { get; init; }
+
+    /// <summary>A one-shot run's parameters (Abaco's MSG); empty for a stream.</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = NoParameters;
 
     public int ExitCode { get; set; }
 }
@@ -36,7 +41,7 @@ internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(Dyna
     {
         // Let the host finish starting before the first (possibly long) model load.
         await Task.Yield();
-        var context = new PluginContext(state.Mode, [.. publishers], logger);
+        var context = new PluginContext(state.Mode, [.. publishers], logger) { Parameters = state.Parameters };
         try
         {
             state.ExitCode = await RunAsync(context, stoppingToken).ConfigureAwait(false);

@@ -5,8 +5,6 @@ namespace Edge.Plugin.Hosting;
 /// <summary>What a plugin uses to report: publishing measurements, the run mode, a logger.</summary>
 public sealed partial class PluginContext
 {
-    private static readonly IReadOnlyDictionary<string, string> EmptyParameters = new Dictionary<string, string>(StringComparer.Ordinal).AsReadOnly();
-
     private readonly IReadOnlyList<IMeasurementPublisher> _publishers;
 
     internal PluginContext(RunMode mode, IReadOnlyList<IMeasurementPublisher> publishers, ILogger logger)
@@ -34,11 +32,12 @@ public sealed partial class PluginContext
     internal IFrameSource? Source { get; set; }
 
     /// <summary>
-    /// The parameters of the request being handled, by name: an AiCSD request's <c>ModelParams</c>
-    /// (for example <c>Brightness</c> = <c>"0"</c>), values as strings. Empty outside a request, so
-    /// a plugin reads it with <c>TryGetValue</c> and falls back to its own default.
+    /// The parameters of the request being handled, by name, values as strings: an AiCSD request's
+    /// <c>ModelParams</c> (for example <c>Brightness</c> = <c>"0"</c>), or every key of an Abaco
+    /// run's <c>MSG</c> (for example <c>threshold</c> = <c>"0.5"</c>). Empty for a stream, so a plugin
+    /// reads it with <c>TryGetValue</c> and falls back to its own default.
     /// </summary>
-    public IReadOnlyDictionary<string, string> Parameters { get; internal set; } = EmptyParameters;
+    public IReadOnlyDictionary<string, string> Parameters { get; internal set; } = PluginRunState.NoParameters;
 
     /// <summary>Failures counted so far: frames that could not be read or processed, and publishes that failed.</summary>
     public int Failures { get; internal set; }

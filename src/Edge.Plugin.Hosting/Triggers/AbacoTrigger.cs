@@ -24,10 +24,11 @@ internal static class AbacoTrigger
     /// Turns MSG into configuration: a key naming a plugin option (<c>input</c>, <c>model</c>, or one
     /// added with AddArgument) lands on that option; <c>data_url</c>, <c>url</c> and <c>image_url</c>
     /// mean the input; any other key lands at <c>Plugin:&lt;key&gt;</c>. An http(s) input is
-    /// downloaded first, to a file named by <c>data_name</c> when given.
+    /// downloaded first, to a file named by <c>data_name</c> when given. Every key, as sent, also
+    /// becomes the plugin's <see cref="PluginContext.Parameters"/>.
     /// </summary>
     /// <exception cref="UsageException">MSG is missing or malformed; the message says where.</exception>
-    public static (Dictionary<string, string?> Configuration, Uri? Download) Configure(string? message, IReadOnlyList<PluginArgument> arguments)
+    public static (Dictionary<string, string?> Configuration, Uri? Download, IReadOnlyDictionary<string, string> Parameters) Configure(string? message, IReadOnlyList<PluginArgument> arguments)
     {
         if (string.IsNullOrWhiteSpace(message))
         {
@@ -71,7 +72,7 @@ internal static class AbacoTrigger
             download = url;
         }
 
-        return (configuration, download);
+        return (configuration, download, values.AsReadOnly());
     }
 
     /// <summary>Downloads the input before the plugin starts, so the plugin reads a local file.</summary>
