@@ -90,23 +90,10 @@ hive="$work/hive"
 rm -rf "$work/project" "$hive"
 dotnet new install "$templates" --debug:custom-hive "$hive" >/dev/null
 dotnet new edge-plugin -n container-demo -o "$project" --skip-restore --debug:custom-hive "$hive"
-# The packages travel in the build context; everything else restores from nuget.org inside the build.
+# The packages travel in the build context; everything else restores from the registry inside the build.
 mkdir -p "$project/local-packages"
 cp "$packages"/Edge.*.nupkg "$project/local-packages/"
-cat >"$project/nuget.config" <<'XML'
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <clear />
-    <add key="edge-local" value="local-packages" />
-    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-  </packageSources>
-  <packageSourceMapping>
-    <packageSource key="edge-local"><package pattern="Edge.*" /></packageSource>
-    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
-  </packageSourceMapping>
-</configuration>
-XML
+cp "$root/build/local-feed.nuget.config" "$project/nuget.config"
 
 build() { # platform, runtime image, tag
   step "buildah bud --platform $1"

@@ -1,9 +1,11 @@
+using System.Xml.Linq;
+
 namespace Edge.Testing;
 
 /// <summary>
-/// A NuGet configuration for projects built outside the repository: Edge.* packages come only from
-/// the freshly packed folder, everything else from the registry, and a private cache keeps an
-/// earlier pack of the same version from being used instead.
+/// Writes build/local-feed.nuget.config into a project built outside the repository, pointed at the
+/// freshly packed folder, with a private package cache so an earlier pack of the same version is never
+/// used instead; the machine's cache still serves everything else.
 /// </summary>
 internal static class LocalFeed
 {
@@ -11,23 +13,14 @@ internal static class LocalFeed
     {
         var machineCache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var config = XDocument.Load(Path.Combine(RepoPaths.Root, "build", "local-feed.nuget.config"));
+        var root = config.Root!;
+        root.Element("packageSources")!.Elements("add").Single(e => (string?)e.Attribute("key") == "edge-local").SetAttributeValue("value", packagesFolder);
+        root.AddFirst(
+            new XElement("config", new XElement("add", new XAttribute("key", "globalPackagesFolder"), new XAttribute("value", Path.Combine(directory, ".packages")))),
+            new XElement("fallbackPackageFolders", new XElement("add", new XAttribute("key", "machine"), new XAttribute("value", machineCache))));
         var path = Path.Combine(directory, "nuget.config");
-        File.WriteAllText(path, $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <config><add key="globalPackagesFolder" value="{Path.Combine(directory, ".packages")}" /></config>
-              <fallbackPackageFolders><add key="machine" value="{machineCache}" /></fallbackPackageFolders>
-              <packageSources>
-                <clear />
-                <add key="edge-local" value="{packagesFolder}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-              <packageSourceMapping>
-                <packageSource key="edge-local"><package pattern="Edge.*" /></packageSource>
-                <packageSource key="nuget.org"><package pattern="*" /></packageSource>
-              </packageSourceMapping>
-            </configuration>
-            """);
+        config.Save(path);
         return path;
     }
 }
