@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds an emitted plugin's Dockerfile for real, with no Docker engine and no registry:
-#   1. base images from a debootstrapped Debian (deb.debian.org through apt's own mirror) plus this
+#   1. base images from a debootstrapped Debian (from this machine's own apt mirror) plus this
 #      machine's .NET (/usr/share/dotnet): a Debian image, an SDK image, an amd64 runtime image, and an
 #      arm64 Debian image made with `debootstrap --foreign` (unpacks only, so no emulation);
 #   2. `dotnet new edge-plugin` from the packed templates, against the packed Edge.* packages;
@@ -13,7 +13,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages="$(cd "${1:-$root/artifacts/packages}" && pwd)"
 work="$root/artifacts/container"
-mirror="http://deb.debian.org/debian"
+# The Debian mirror this machine's apt already uses (EDGE_DEBIAN_MIRROR overrides it).
+mirror="${EDGE_DEBIAN_MIRROR:-$(sed -nE 's/^URIs: *([^ ]+\/debian)$/\1/p; s/^deb +(\[[^]]*\] +)?([^ ]+\/debian) .*/\2/p' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -1)}"
+[[ -n $mirror ]] || { echo "no Debian mirror found in apt's sources; set EDGE_DEBIAN_MIRROR" >&2; exit 1; }
 suite=bookworm
 mkdir -p "$work"
 bh=(buildah --root "$work/storage" --runroot "$work/run" --storage-driver vfs)
