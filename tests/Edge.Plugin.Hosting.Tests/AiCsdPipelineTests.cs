@@ -54,7 +54,7 @@ public sealed class AiCsdPipelineTests : IDisposable
 
     private AiCsdPipeline Pipeline(FramePlugin plugin, AiCsdStatusBody statusBody = AiCsdStatusBody.Text)
     {
-        var options = new AiCsdOptions { StatusBody = statusBody, Callback = { MaxAttempts = 3, InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50), AttemptTimeout = TimeSpan.FromSeconds(5) } };
+        var options = new AiCsdOptions { StatusBody = statusBody, Callback = { MaxAttempts = 3, InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50), AttemptTimeout = TimeSpan.FromSeconds(30) } };
         options.AllowedRoots.Clear();
         options.AllowedRoots.Add(_root);
         return new AiCsdPipeline(AiCsdPipeline.ForPlugin(plugin, RunMode.Production, NullLogger.Instance), new CallbackClient(_http, options.Callback, NullLogger.Instance), options, NullLogger.Instance);

@@ -75,7 +75,16 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
         await worker.WaitServingAsync(_broker);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
+        // The broker logs its SUBACK a moment before the worker has read it and turned ready.
         var ready = await http.GetAsync("/readyz");
+        var deadline = DateTime.UtcNow + Patience;
+        while (!ready.IsSuccessStatusCode && DateTime.UtcNow < deadline)
+        {
+            Assert.Contains("\"status\":\"starting\"", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            await Task.Delay(50);
+            ready = await http.GetAsync("/readyz");
+        }
+
         var readyBody = await ready.Content.ReadAsStringAsync();
         Assert.True(ready.IsSuccessStatusCode, readyBody);
         Assert.Contains("\"status\":\"ready\"", readyBody, StringComparison.Ordinal);
@@ -87,7 +96,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
         // The worker counts a request after its status callback returns, so the count may trail the
         // callback the test just saw by a moment; it must reach exactly one and not go past it.
         var live = await http.GetStringAsync("/healthz");
-        var deadline = DateTime.UtcNow + Patience;
+        deadline = DateTime.UtcNow + Patience;
         while (!live.Contains("\"frames\":1,", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
@@ -112,7 +121,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
         AiCsdWorker.Publish(_broker, AiCsdWorker.Request(Input, OutputFolder, server, "job-good"));
         await WaitForAsync(server, () => StatusesOf(server).ContainsKey("job-good"), worker);
 
-        Assert.Equal(1, worker.CountLog("The request is not valid JSON"));
+        Assert.Equal(1, await worker.CountLogAsync("The request is not valid JSON"));
 
         var statuses = StatusesOf(server);
         Assert.Equal(["PipelineFailed"], statuses["job-traversal"]);
@@ -122,7 +131,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
 
         // The job repository was unreachable, so the job cannot count as complete, and the log says why.
         Assert.Equal(["PipelineFailed"], statuses["job-unreachable"]);
-        Assert.Equal(1, worker.CountLog($"AiCSD job update callback failed: PUT http://127.0.0.1:{closedPort}/api/v1/job/pipeline/job-unreachable/task-1"));
+        Assert.Equal(1, await worker.CountLogAsync($"AiCSD job update callback failed: PUT http://127.0.0.1:{closedPort}/api/v1/job/pipeline/job-unreachable/task-1"));
 
         Assert.Equal(["PipelineComplete"], statuses["job-good"]);
     }
@@ -142,7 +151,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
 
         Assert.Equal(["PipelineComplete"], StatusesOf(server)["job-twice"]);
         Assert.Single(server.Requests, r => r.Path == "/api/v1/job/pipeline/job-twice/task-1");
-        Assert.Equal(1, worker.CountLog("was already completed"));
+        Assert.Equal(1, await worker.CountLogAsync("was already completed"));
     }
 
     /// <summary>
@@ -158,19 +167,29 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
         const int Workers = 3;
         var victim = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var completed = 0;
+        var heldPid = 0;
 
         // The first job update after 10 completions is held open: its worker is then mid-request, and is the one killed.
+        // Its retries are held too, so a slow kill on a busy machine cannot let the request complete first.
         using var server = new CallbackServer((_, request) =>
         {
             if (request.Path.StartsWith("/api/v1/pipelineStatus/", StringComparison.Ordinal))
             {
                 Interlocked.Increment(ref completed);
             }
-            else if (Volatile.Read(ref completed) >= 10 && !victim.Task.IsCompleted
-                && ProcessIdPattern().Match(request.Body) is { Success: true } pid
-                && victim.TrySetResult(int.Parse(pid.Groups[1].Value, CultureInfo.InvariantCulture)))
+            else if (ProcessIdPattern().Match(request.Body) is { Success: true } match)
             {
-                return (200, TimeSpan.FromMinutes(3));
+                var pid = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+                if (Volatile.Read(ref completed) >= 10)
+                {
+                    Interlocked.CompareExchange(ref heldPid, pid, 0);
+                }
+
+                if (Volatile.Read(ref heldPid) == pid)
+                {
+                    victim.TrySetResult(pid);
+                    return (200, TimeSpan.FromMinutes(3));
+                }
             }
 
             return (200, TimeSpan.Zero);
@@ -239,7 +258,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
             Assert.All(statuses.Values, s => Assert.Equal(["PipelineComplete"], s));
 
             // The held request came back to the restarted worker and finished there.
-            Assert.True(restarted.CountLog("(DUP True)") >= 1, $"the restarted worker got no redelivery:\n{restarted.Log}");
+            Assert.True(await restarted.CountLogAsync("(DUP True)") >= 1, $"the restarted worker got no redelivery:\n{restarted.Log}");
             Assert.True(restarted.CountLog("session resumed: True") == 1, restarted.Log);
         }
         finally

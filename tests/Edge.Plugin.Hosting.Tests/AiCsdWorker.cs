@@ -35,7 +35,7 @@ internal sealed class AiCsdWorker : IDisposable
             ["Triggers__AiCsd__Callback__MaxAttempts"] = "2",
             ["Triggers__AiCsd__Callback__InitialBackoff"] = "00:00:00.050",
             ["Triggers__AiCsd__Callback__MaxBackoff"] = "00:00:00.200",
-            ["Triggers__AiCsd__Callback__AttemptTimeout"] = "00:00:05",
+            ["Triggers__AiCsd__Callback__AttemptTimeout"] = "00:00:30",
             ["Health__Port"] = healthPort?.ToString(CultureInfo.InvariantCulture),
             ["Health__Address"] = healthPort is null ? null : "127.0.0.1",
         };
@@ -67,6 +67,22 @@ internal sealed class AiCsdWorker : IDisposable
     public string Log => string.Join('\n', _log);
 
     public int CountLog(string text) => _log.Count(line => line.Contains(text, StringComparison.Ordinal));
+
+    /// <summary>
+    /// Counts log lines once at least <paramref name="atLeast"/> have arrived (or 30 s passed): the worker
+    /// logs after its callbacks return, through its console queue and a pipe, so a line may trail the
+    /// callback a test has just seen.
+    /// </summary>
+    public async Task<int> CountLogAsync(string text, int atLeast = 1)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (CountLog(text) < atLeast && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        return CountLog(text);
+    }
 
     /// <summary>Waits until the worker subscribed, as the broker saw it.</summary>
     public async Task WaitServingAsync(MosquittoBroker broker)

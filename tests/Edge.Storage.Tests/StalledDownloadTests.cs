@@ -31,7 +31,9 @@ public sealed class StalledDownloadTests : IDisposable
         var path = await FetchAsync(services, url).WaitAsync(Hang);
 
         Assert.Equal(StorageBed.Sha256(content), StorageBed.Sha256(path));
-        Assert.Equal(["", $"bytes={StallAfter}-"], server.Ranges);
+        // The first two requests are the whole body and the resume from the stall; a busy machine may pause
+        // the in-process server past the 1 s timeout once more, which only adds a later resume.
+        Assert.Equal(["", $"bytes={StallAfter}-"], server.Ranges.Take(2));
         Assert.True(
             logs.Contains(LogLevel.Error, $"Download of {url} stalled: no bytes for 1.0 s (Storage:ReadTimeout) with the connection still open; {StallAfter} bytes arrived on this attempt"),
             logs.ToString());

@@ -89,8 +89,11 @@ internal sealed class MosquittoBroker : IAsyncDisposable
         await StartProcessAsync();
     }
 
-    /// <summary>Waits until the broker's log contains <paramref name="text"/>, such as <c>Sending SUBACK to sub-1</c>.</summary>
-    public async Task WaitForLogAsync(string text, TimeSpan? timeout = null)
+    /// <summary>Starts mosquitto again on the same port and files after <see cref="StopAsync"/>.</summary>
+    public Task StartAgainAsync() => StartProcessAsync();
+
+    /// <summary>Waits until the broker's log holds <paramref name="text"/> at least <paramref name="occurrences"/> times; the log outlives restarts.</summary>
+    public async Task WaitForLogAsync(string text, TimeSpan? timeout = null, int occurrences = 1)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
         while (DateTime.UtcNow < deadline)
@@ -99,7 +102,14 @@ internal sealed class MosquittoBroker : IAsyncDisposable
             {
                 using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
                 using var reader = new StreamReader(stream);
-                if ((await reader.ReadToEndAsync()).Contains(text, StringComparison.Ordinal))
+                var log = await reader.ReadToEndAsync();
+                var found = 0;
+                for (var at = log.IndexOf(text, StringComparison.Ordinal); at >= 0 && found < occurrences; at = log.IndexOf(text, at + text.Length, StringComparison.Ordinal))
+                {
+                    found++;
+                }
+
+                if (found >= occurrences)
                 {
                     return;
                 }
@@ -108,7 +118,7 @@ internal sealed class MosquittoBroker : IAsyncDisposable
             await Task.Delay(50);
         }
 
-        throw new TimeoutException($"mosquitto never logged '{text}'. Log:\n{(File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(none)")}");
+        throw new TimeoutException($"mosquitto did not log '{text}' {occurrences} time(s). Log:\n{(File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(none)")}");
     }
 
     /// <summary>Starts a mosquitto client program (mosquitto_sub) in the background and collects its output.</summary>

@@ -250,7 +250,9 @@ public sealed class MosquittoInteropTests : IAsyncLifetime
 
         await _broker.RestartAsync();
         Assert.False(await reconnected.Task.WaitAsync(Wait));
-        await _broker.WaitForLogAsync($"Sending SUBACK to {client.ClientId}");
+
+        // The client resubscribes after it reports the reconnection; the first SUBACK in the log is from before the restart.
+        await _broker.WaitForLogAsync($"Sending SUBACK to {client.ClientId}", occurrences: 2);
 
         Assert.Equal(0, Tool.Run("mosquitto_pub", ["-h", "127.0.0.1", "-p", _broker.Port.ToString(), "-t", "after/restart", "-q", "1", "-m", "still here"]).ExitCode);
         using var timeout = new CancellationTokenSource(Wait);
@@ -261,7 +263,9 @@ public sealed class MosquittoInteropTests : IAsyncLifetime
     public async Task KeepAlive_PingsKeepAnIdleConnectionOpen()
     {
         var options = Options(MqttProtocolVersion.V311);
-        options.KeepAlive = TimeSpan.FromSeconds(1);
+        // mosquitto checks keep-alives every few seconds in whole seconds and allows 1.5 periods: with a
+        // 1 s period one slipped ping on a busy machine is a drop, with 2 s it is not.
+        options.KeepAlive = TimeSpan.FromSeconds(2);
         await using var client = new MqttClient(options);
         var drops = 0;
         client.ConnectionChanged += (_, e) =>
@@ -273,9 +277,10 @@ public sealed class MosquittoInteropTests : IAsyncLifetime
         };
         await client.ConnectAsync();
 
-        // mosquitto drops a client silent for 1.5 keep-alive periods; only PINGREQ keeps this one.
-        await _broker.WaitForLogAsync($"Received PINGREQ from {client.ClientId}");
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // mosquitto drops a client silent for 1.5 keep-alive periods; only PINGREQ keeps this one. Idle
+        // long enough for the broker to have checked the connection at least once after the pings began.
+        await _broker.WaitForLogAsync($"Received PINGREQ from {client.ClientId}", occurrences: 2);
+        await Task.Delay(TimeSpan.FromSeconds(7));
 
         Assert.Equal(0, Volatile.Read(ref drops));
         Assert.True(client.IsConnected);
