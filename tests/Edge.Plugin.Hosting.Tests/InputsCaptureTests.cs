@@ -33,8 +33,9 @@ public sealed class InputsCaptureTests
             }
         }
 
-        // 20 fps for 1 s: about 20 frames; generous bounds, as the machine may be busy.
-        Assert.InRange(frames.Count, 5, 22);
+        // 20 fps for 1 s: about 20 frames. A starved machine may grab only a few (4 were seen with two
+        // busy loops beside the suite), but never more than the duration allows.
+        Assert.InRange(frames.Count, 2, 22);
         Assert.True(frames[^1] - frames[0] <= 1_000_000_000L);
         Assert.Equal(frames.Order(), frames);
     }
