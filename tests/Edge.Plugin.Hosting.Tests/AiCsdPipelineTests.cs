@@ -52,9 +52,9 @@ public sealed class AiCsdPipelineTests : IDisposable
             throw new InvalidOperationException("model exploded");
     }
 
-    private AiCsdPipeline Pipeline(FramePlugin plugin, AiCsdStatusBody statusBody = AiCsdStatusBody.Text)
+    private AiCsdPipeline Pipeline(FramePlugin plugin, AiCsdStatusBody statusBody = AiCsdStatusBody.Text, string jobUpdateMethod = "PUT")
     {
-        var options = new AiCsdOptions { StatusBody = statusBody, Callback = { MaxAttempts = 3, InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50), AttemptTimeout = TimeSpan.FromSeconds(30) } };
+        var options = new AiCsdOptions { StatusBody = statusBody, JobUpdateMethod = jobUpdateMethod, Callback = { MaxAttempts = 3, InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50), AttemptTimeout = TimeSpan.FromSeconds(30) } };
         options.AllowedRoots.Clear();
         options.AllowedRoots.Add(_root);
         return new AiCsdPipeline(AiCsdPipeline.ForPlugin(plugin, RunMode.Production, NullLogger.Instance), new CallbackClient(_http, options.Callback, NullLogger.Instance), options, NullLogger.Instance);
@@ -202,6 +202,22 @@ public sealed class AiCsdPipelineTests : IDisposable
         Assert.Contains("OutputFileFolder is missing", outcome.Error, StringComparison.Ordinal);
         Assert.Equal(["/job", "/status"], _server.Requests.Select(r => r.Path));
         Assert.Equal("PipelineFailed", _server.Requests.Last().Body);
+    }
+
+    [Fact]
+    public async Task IssueForm_PostsTheJobUpdate_ThenPostsTheStatusAsJson()
+    {
+        var outcome = await Pipeline(new FrameSize(), AiCsdStatusBody.Json, jobUpdateMethod: "POST").HandleAsync(Request(Path.Combine(_root, "input", "1.jpg"), Path.Combine(_root, "output")), default);
+
+        Assert.Null(outcome.Error);
+        Assert.Equal([("POST", "/api/v1/job/pipeline/7c9f/15c4"), ("POST", "/api/v1/pipelineStatus/7c9f/15c4")], _server.Requests.Select(r => (r.Method, r.Path)));
+        foreach (var callback in _server.Requests)
+        {
+            Assert.Equal("application/json", callback.ContentType.Split(';')[0]);
+            using var body = JsonDocument.Parse(callback.Body);
+            Assert.Equal("PipelineComplete", body.RootElement.GetProperty("Status").GetString());
+            Assert.Equal("1.results.json", Assert.Single(body.RootElement.GetProperty("OutputFiles").EnumerateArray()).GetProperty("Name").GetString());
+        }
     }
 
     [Fact]
