@@ -14,7 +14,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages="$(cd "${1:-$root/artifacts/packages}" && pwd)"
 work="$root/artifacts/container"
 # The Debian mirror this machine's apt already uses (EDGE_DEBIAN_MIRROR overrides it).
-mirror="${EDGE_DEBIAN_MIRROR:-$(sed -nE 's/^URIs: *([^ ]+\/debian)$/\1/p; s/^deb +(\[[^]]*\] +)?([^ ]+\/debian) .*/\2/p' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -1)}"
+apt_mirror() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
+    [[ -f $f ]] && sed -nE 's/^URIs: *([^ ]+\/debian)$/\1/p; s/^deb +(\[[^]]*\] +)?([^ ]+\/debian) .*/\2/p' "$f"
+  done | head -1
+}
+mirror="${EDGE_DEBIAN_MIRROR:-$(apt_mirror || true)}"
 [[ -n $mirror ]] || { echo "no Debian mirror found in apt's sources; set EDGE_DEBIAN_MIRROR" >&2; exit 1; }
 suite=bookworm
 mkdir -p "$work"
