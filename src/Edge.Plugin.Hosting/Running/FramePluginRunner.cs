@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace Edge.Plugin.Hosting;
 
-/// <summary>Records how the run ended, for the process exit code.</summary>
+/// <summary>What kind of run this is (mode, a one-shot run's parameters) and how it ended, for the process exit code.</summary>
 internal sealed class PluginRunState
 {
     public static readonly IReadOnlyDictionary<string, string> NoParameters = new Dictionary<string, string>(StringComparer.Ordinal).AsReadOnly();
