@@ -127,7 +127,7 @@ public sealed class EdgePluginBuilder
         _host.Configuration.GetSection(PluginOptions.SectionName).Bind(settings);
         RunMode mode;
         Uri? download = null;
-        IReadOnlyDictionary<string, string>? parameters = null;
+        var parameters = PluginRunState.NoParameters;
         var aicsd = AiCsdTrigger.IsRequested(settings.Mode, _host.Configuration);
         try
         {
@@ -155,7 +155,7 @@ public sealed class EdgePluginBuilder
             AbacoTrigger.AddDownload(_host.Services, download, settings.Input!);
         }
 
-        ConfigureServices(new PluginRunState { Mode = mode, Parameters = parameters ?? PluginRunState.NoParameters }, aicsd);
+        ConfigureServices(new PluginRunState { Mode = mode, Parameters = parameters }, aicsd);
         return new EdgePluginHost(_host.Build());
     }
 

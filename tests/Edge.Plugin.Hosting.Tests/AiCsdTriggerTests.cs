@@ -75,18 +75,17 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
         await worker.WaitServingAsync(_broker);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
-        // The broker logs its SUBACK a moment before the worker has read it and turned ready.
-        var ready = await http.GetAsync("/readyz");
-        var deadline = DateTime.UtcNow + Patience;
-        while (!ready.IsSuccessStatusCode && DateTime.UtcNow < deadline)
-        {
-            Assert.Contains("\"status\":\"starting\"", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-            await Task.Delay(50);
-            ready = await http.GetAsync("/readyz");
-        }
-
-        var readyBody = await ready.Content.ReadAsStringAsync();
-        Assert.True(ready.IsSuccessStatusCode, readyBody);
+        // The broker logs its SUBACK a moment before the worker has read it and turned ready; until then it says so.
+        var (isReady, readyBody) = await ReadUntilAsync(
+            async () =>
+            {
+                using var response = await http.GetAsync("/readyz");
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.IsSuccessStatusCode || body.Contains("\"status\":\"starting\"", StringComparison.Ordinal), body);
+                return (response.IsSuccessStatusCode, body);
+            },
+            r => r.IsSuccessStatusCode);
+        Assert.True(isReady, readyBody);
         Assert.Contains("\"status\":\"ready\"", readyBody, StringComparison.Ordinal);
         Assert.Contains("mqtt-export/pipeline/params", readyBody, StringComparison.Ordinal);
 
@@ -95,14 +94,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
 
         // The worker counts a request after its status callback returns, so the count may trail the
         // callback the test just saw by a moment; it must reach exactly one and not go past it.
-        var live = await http.GetStringAsync("/healthz");
-        deadline = DateTime.UtcNow + Patience;
-        while (!live.Contains("\"frames\":1,", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-            live = await http.GetStringAsync("/healthz");
-        }
-
+        var live = await ReadUntilAsync(() => http.GetStringAsync("/healthz"), l => l.Contains("\"frames\":1,", StringComparison.Ordinal));
         Assert.Contains("\"frames\":1,", live, StringComparison.Ordinal);
         Assert.Contains("\"failures\":0", live, StringComparison.Ordinal);
     }
@@ -268,6 +260,20 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
                 w.Dispose();
             }
         }
+    }
+
+    /// <summary>Reads every 50 ms until <paramref name="done"/> holds or <see cref="Patience"/> passes; returns the last reading, for the caller to assert on.</summary>
+    private static async Task<T> ReadUntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        var reading = await read();
+        while (!done(reading) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            reading = await read();
+        }
+
+        return reading;
     }
 
     private static Dictionary<string, List<string>> StatusesOf(CallbackServer server) =>
