@@ -11,7 +11,7 @@ return await plugin.RunAsync();
 namespace ColourClassifier
 {
     /// <summary>Publishes the dominant colour of each frame and the model's confidence in it.</summary>
-    internal sealed class DominantColour(InferenceSession model) : FramePlugin
+    internal sealed class DominantColour(OnnxModel model) : FramePlugin
     {
         protected override async ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken)
         {

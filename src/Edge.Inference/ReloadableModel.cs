@@ -1,9 +1,9 @@
 namespace Edge.Inference;
 
 /// <summary>
-/// The plugin's current <see cref="InferenceSession"/>, which a new model version can replace while
-/// frames keep flowing. A frame takes a <see cref="ModelLease"/>, runs on the session it holds and
-/// reads the result, then disposes the lease. <see cref="Swap"/> makes a fully loaded session current
+/// The plugin's current <see cref="OnnxModel"/>, which a new model version can replace while
+/// frames keep flowing. A frame takes a <see cref="ModelLease"/>, runs on the model it holds and
+/// reads the result, then disposes the lease. <see cref="Swap"/> makes a fully loaded model current
 /// for the next lease; the old one is disposed when the last lease on it ends. So no frame waits or
 /// fails because of a swap, and none runs on a half-loaded model.
 /// </summary>
@@ -13,29 +13,29 @@ public sealed class ReloadableModel : IDisposable
     private Slot _current;
     private int _swaps;
 
-    /// <summary>Starts with <paramref name="initial"/> as the current session; this object then owns it.</summary>
-    public ReloadableModel(InferenceSession initial)
+    /// <summary>Starts with <paramref name="initial"/> as the current model; this object then owns it.</summary>
+    public ReloadableModel(OnnxModel initial)
     {
         ArgumentNullException.ThrowIfNull(initial);
         _current = new Slot(initial);
     }
 
-    /// <summary>The current session's model file.</summary>
+    /// <summary>The current model's model file.</summary>
     public string Source
     {
         get
         {
             lock (_gate)
             {
-                return _current.Session.Source;
+                return _current.Model.Source;
             }
         }
     }
 
-    /// <summary>How many times a new session has been swapped in.</summary>
+    /// <summary>How many times a new model has been swapped in.</summary>
     public int Swaps => Volatile.Read(ref _swaps);
 
-    /// <summary>Takes the current session for one frame. Dispose the lease once the result has been read.</summary>
+    /// <summary>Takes the current model for one frame. Dispose the lease once the result has been read.</summary>
     /// <exception cref="ObjectDisposedException">The model has been disposed.</exception>
     public ModelLease Acquire()
     {
@@ -48,10 +48,10 @@ public sealed class ReloadableModel : IDisposable
     }
 
     /// <summary>
-    /// Makes <paramref name="next"/> (already loaded) the session later leases get. The previous session
+    /// Makes <paramref name="next"/> (already loaded) the model later leases get. The previous model
     /// is disposed now if no frame holds it, otherwise when its last lease ends.
     /// </summary>
-    public void Swap(InferenceSession next)
+    public void Swap(OnnxModel next)
     {
         ArgumentNullException.ThrowIfNull(next);
         Slot old;
@@ -66,7 +66,7 @@ public sealed class ReloadableModel : IDisposable
         Release(old, owner: true);
     }
 
-    /// <summary>Disposes the current session once frames holding it are done.</summary>
+    /// <summary>Disposes the current model once frames holding it are done.</summary>
     public void Dispose()
     {
         Slot current;
@@ -103,13 +103,13 @@ public sealed class ReloadableModel : IDisposable
 
         if (dispose)
         {
-            slot.Session.Dispose();
+            slot.Model.Dispose();
         }
     }
 
-    internal sealed class Slot(InferenceSession session)
+    internal sealed class Slot(OnnxModel model)
     {
-        public InferenceSession Session { get; } = session;
+        public OnnxModel Model { get; } = model;
 
         public int Leases { get; set; }
 
@@ -119,7 +119,7 @@ public sealed class ReloadableModel : IDisposable
     }
 }
 
-/// <summary>One frame's hold on a session: the session stays alive, whatever swaps happen, until this is disposed.</summary>
+/// <summary>One frame's hold on a model: the model stays alive, whatever swaps happen, until this is disposed.</summary>
 public sealed class ModelLease : IDisposable
 {
     private readonly ReloadableModel _owner;
@@ -132,10 +132,10 @@ public sealed class ModelLease : IDisposable
         _slot = slot;
     }
 
-    /// <summary>The session to run this frame on.</summary>
-    public InferenceSession Session => _slot.Session;
+    /// <summary>The model to run this frame on.</summary>
+    public OnnxModel Model => _slot.Model;
 
-    /// <summary>Ends the hold; the last lease on a replaced session disposes it.</summary>
+    /// <summary>Ends the hold; the last lease on a replaced model disposes it.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)

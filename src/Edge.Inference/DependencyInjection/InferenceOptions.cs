@@ -19,10 +19,10 @@ public sealed class InferenceOptions
     public int InterOpThreads { get; set; }
 
     /// <summary>Graph optimisation level.</summary>
-    public GraphOptimizationLevel GraphOptimization { get; set; } = GraphOptimizationLevel.All;
+    public GraphOptimization GraphOptimization { get; set; } = GraphOptimization.All;
 
     /// <summary>Sequential (default) or parallel operator scheduling.</summary>
-    public ExecutionMode ExecutionMode { get; set; } = ExecutionMode.Sequential;
+    public OperatorScheduling ExecutionMode { get; set; } = OperatorScheduling.Sequential;
 
     /// <summary>Whether idle ORT threads spin before sleeping; turn off on shared nodes.</summary>
     public bool AllowSpinning { get; set; } = true;
@@ -33,13 +33,19 @@ public sealed class InferenceOptions
     /// <summary>Turns on ORT's profiler with this file-name prefix; null leaves it off.</summary>
     public string? ProfilingPrefix { get; set; }
 
+    /// <summary>
+    /// The ONNX Runtime library to use instead of the runtime package's: a file or its folder, such as a
+    /// JetPack build on a Jetson. The <c>EDGE_ONNXRUNTIME_PATH</c> environment variable wins over it.
+    /// </summary>
+    public string? RuntimePath { get; set; }
+
     /// <summary>The execution provider (section <c>Inference:ExecutionProvider</c>): Name, RequireGpu, DeviceId, ...</summary>
     public ExecutionProviderOptions ExecutionProvider { get; set; } = new();
 
     /// <summary>How frames become the model's input.</summary>
     public ImagePreprocessing Preprocessing { get; set; } = new();
 
-    internal InferenceSessionOptions ToSessionOptions() => new()
+    internal OnnxModelOptions ToModelOptions() => new()
     {
         IntraOpThreads = IntraOpThreads,
         InterOpThreads = InterOpThreads,

@@ -1,4 +1,4 @@
-using Edge.Inference.Native;
+using Edge.Inference.Runtime;
 using Edge.Plugin;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,7 +11,7 @@ namespace Edge.Inference;
 public static partial class InferenceServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers a singleton <see cref="InferenceSession"/> for the configured model, with options
+    /// Registers a singleton <see cref="OnnxModel"/> for the configured model, with options
     /// bound from the <c>Inference</c> configuration section and validated at start-up.
     /// </summary>
     public static IServiceCollection AddOnnxInference(this IServiceCollection services, Action<InferenceOptions>? configure = null)
@@ -25,35 +25,36 @@ public static partial class InferenceServiceCollectionExtensions
 
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InferenceOptions>, InferenceOptionsValidator>());
-        services.TryAddSingleton(CreateSession);
+        services.TryAddSingleton(CreateModel);
         // The host sizes decoded frames to the model (see IFrameSizeHint) when Inputs:Width/Height are unset.
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IFrameSizeHint, InferenceSession>(s => s.GetRequiredService<InferenceSession>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IFrameSizeHint, OnnxModel>(s => s.GetRequiredService<OnnxModel>()));
         return services;
     }
 
-    private static InferenceSession CreateSession(IServiceProvider services)
+    private static OnnxModel CreateModel(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<InferenceOptions>>().Value;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Edge.Inference");
         var reference = ModelReference.Parse(options.Model!);
         var path = ResolveLocalPath(reference, services.GetServices<IModelSource>());
         OrtLog.Logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("OnnxRuntime");
-        OnnxRuntime.EnsureLoaded();
-        if (logger.IsEnabled(LogLevel.Information))
+        OnnxRuntimeLibrary.EnsureLoaded(options.RuntimePath);
+        if (logger.IsEnabled(LogLevel.Debug))
         {
-            LogRuntime(logger, OnnxRuntime.Version, OnnxRuntime.LibraryPath, string.Join(", ", OnnxRuntime.CompiledProviders));
+            // The paths are for whoever debugs a node; the info lines below say what a plugin author needs.
+            LogRuntime(logger, OnnxRuntimeLibrary.Version, OnnxRuntimeLibrary.LibraryPath, OnnxRuntimeLibrary.ManagedVersion, string.Join(", ", OnnxRuntimeLibrary.CompiledProviders));
         }
 
-        var sessionOptions = options.ToSessionOptions();
-        sessionOptions.Logger = logger;
-        var session = InferenceSession.Load(path, sessionOptions);
+        var modelOptions = options.ToModelOptions();
+        modelOptions.Logger = logger;
+        var model = OnnxModel.Load(path, modelOptions);
         if (logger.IsEnabled(LogLevel.Information))
         {
-            // The session logged its provider choice and skip reasons through sessionOptions.Logger.
-            LogSession(logger, session.Describe(withSkipped: false));
+            // The model logged its provider choice and skip reasons through modelOptions.Logger.
+            LogModel(logger, model.Describe(withSkipped: false));
         }
 
-        return session;
+        return model;
     }
 
     private static string ResolveLocalPath(ModelReference reference, IEnumerable<IModelSource> sources)
@@ -76,11 +77,11 @@ public static partial class InferenceServiceCollectionExtensions
         return reference.LocalPath;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "ONNX Runtime {Version} loaded from {Path}; compiled-in providers: {Providers}")]
-    private static partial void LogRuntime(ILogger logger, string version, string path, string providers);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "ONNX Runtime {Version} loaded from {Path} (managed package {Managed}); compiled-in providers: {Providers}")]
+    private static partial void LogRuntime(ILogger logger, string version, string path, string managed, string providers);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Description}")]
-    private static partial void LogSession(ILogger logger, string description);
+    private static partial void LogModel(ILogger logger, string description);
 
     private sealed class InferenceOptionsValidator : IValidateOptions<InferenceOptions>
     {
@@ -105,7 +106,7 @@ public static partial class InferenceServiceCollectionExtensions
 
             try
             {
-                options.ToSessionOptions().Validate();
+                options.ToModelOptions().Validate();
             }
             catch (ArgumentException e)
             {

@@ -1,63 +1,76 @@
 using Edge.Plugin;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Edge.Inference;
 
 /// <summary>
-/// The per-session state behind <see cref="InferenceSession.Run(Frame, CancellationToken)"/>: one
-/// input tensor of the model's image size and one output tensor per output, made once and reused.
+/// The per-model state behind <see cref="OnnxModel.Run(Frame, CancellationToken)"/>: one input
+/// tensor of the model's image size and one output tensor per output, over managed arrays that ONNX
+/// Runtime reads and writes in place, bound once to an IO binding and reused for every frame.
 /// </summary>
 internal sealed class FrameRunner : IDisposable
 {
-    private readonly InferenceSession _session;
+    private readonly OnnxModel _model;
     private readonly ImageTensorWriter _writer;
     private readonly TensorInfo _input;
     private readonly bool _channelsFirst;
-    private readonly Tensor[] _inputs = new Tensor[1];
-    private readonly Tensor[] _outputs;
+    private readonly OrtValue[] _outputValues;
+    private float[] _floats = [];
+    private byte[] _bytes = [];
+    private OrtValue? _inputValue;
     private int _width;
     private int _height;
 
-    public FrameRunner(InferenceSession session)
+    public FrameRunner(OnnxModel model)
     {
-        _session = session;
-        if (session.Inputs.Count != 1)
+        _model = model;
+        if (model.Inputs.Count != 1)
         {
-            throw new OnnxRuntimeException(OrtErrorCode.InvalidArgument,
-                $"Running on a frame needs a model with one image input; {session.Source} has {session.Inputs.Count}: {string.Join(", ", session.Inputs)}. Build the tensors yourself and call Run(inputs, outputs).");
+            throw new InferenceException(
+                $"Running on a frame needs a model with one image input; {model.Source} has {model.Inputs.Count}: {string.Join(", ", model.Inputs)}. Build the tensors yourself and call Run(inputs).");
         }
 
-        _input = session.Inputs[0];
-        if (_input.ElementType is not (TensorElementType.Float or TensorElementType.UInt8) || _input.Shape.Count != 4)
+        _input = model.Inputs[0];
+        if (_input.Kind != OnnxValueType.ONNX_TYPE_TENSOR || _input.ElementType is not (TensorElementType.Float or TensorElementType.UInt8) || _input.Shape.Count != 4)
         {
-            throw new OnnxRuntimeException(OrtErrorCode.InvalidArgument,
-                $"Running on a frame needs a float or uint8 image input of rank 4 (NCHW or NHWC); input {_input} is not one.");
+            throw new InferenceException(
+                $"Running on a frame needs a float or uint8 image input of rank 4 (NCHW or NHWC); input {_input} of {model.Source} is not one.");
         }
 
-        _channelsFirst = InferenceSession.IsChannelsFirst(_input, session.Options.Preprocessing.Layout);
+        _channelsFirst = OnnxModel.IsChannelsFirst(_input, model.Options.Preprocessing.Layout);
         var channels = _channelsFirst ? _input.Shape[1] : _input.Shape[3];
         if (channels is not (3 or -1))
         {
-            throw new OnnxRuntimeException(OrtErrorCode.InvalidArgument,
-                $"Input {_input} has {channels} channels where an image input has 3 (layout {(_channelsFirst ? "NCHW" : "NHWC")}).");
+            throw new InferenceException(
+                $"Input {_input} of {model.Source} has {channels} channels where an image input has 3 (layout {(_channelsFirst ? "NCHW" : "NHWC")}).");
         }
 
-        foreach (var output in session.Outputs)
+        foreach (var output in model.Outputs)
         {
-            if (!output.IsStatic || output.ElementType != TensorElementType.Float)
+            if (output.Kind != OnnxValueType.ONNX_TYPE_TENSOR || !output.IsStatic || output.ElementType != TensorElementType.Float)
             {
-                throw new OnnxRuntimeException(OrtErrorCode.InvalidArgument,
-                    $"Running on a frame needs float outputs of fixed shape; output {output} is not. Call Run(inputs, outputs) with tensors of the shape you expect.");
+                throw new InferenceException(
+                    $"Running on a frame needs float outputs of fixed shape; output {output} of {model.Source} is not. Call Run(inputs) and read the outputs the runtime makes.");
             }
         }
 
-        _writer = new ImageTensorWriter(session.Options.Preprocessing);
-        _outputs = [.. session.Outputs.Select(o => (Tensor)new Tensor<float>(o.Shape.ToArray()))];
-        Result = new InferenceResult(session.Outputs, _outputs);
+        _writer = new ImageTensorWriter(model.Options.Preprocessing);
+        Binding = model.Session.CreateIoBinding();
+        var outputs = new float[model.Outputs.Count][];
+        _outputValues = new OrtValue[outputs.Length];
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            var shape = model.Outputs[i].Shape.ToArray();
+            outputs[i] = new float[checked((int)shape.Aggregate(1L, (a, b) => a * b))];
+            _outputValues[i] = OrtValue.CreateTensorValueFromMemory(outputs[i], shape);
+            Binding.BindOutput(model.Outputs[i].Name, _outputValues[i]);
+        }
+
+        Result = new InferenceResult(model.Outputs, outputs);
     }
 
-    public ReadOnlySpan<Tensor> InputSpan => _inputs;
-
-    public ReadOnlySpan<Tensor> OutputSpan => _outputs;
+    public OrtIoBinding Binding { get; }
 
     public InferenceResult Result { get; }
 
@@ -65,25 +78,37 @@ internal sealed class FrameRunner : IDisposable
     {
         var heightDim = _channelsFirst ? _input.Shape[2] : _input.Shape[1];
         var widthDim = _channelsFirst ? _input.Shape[3] : _input.Shape[2];
-        var options = _session.Options.Preprocessing;
+        var options = _model.Options.Preprocessing;
         var height = (int)(heightDim > 0 ? heightDim : options.Height > 0 ? options.Height : frame.Height);
         var width = (int)(widthDim > 0 ? widthDim : options.Width > 0 ? options.Width : frame.Width);
-        if (_inputs[0] is null || width != _width || height != _height)
+        if (_inputValue is null || width != _width || height != _height)
         {
-            _inputs[0]?.Dispose();
+            // Only a model of free height or width sees a new size, and then rebinds once per size change.
+            _inputValue?.Dispose();
             long[] shape = _channelsFirst ? [1, 3, height, width] : [1, height, width, 3];
-            _inputs[0] = _input.ElementType == TensorElementType.Float ? new Tensor<float>(shape) : new Tensor<byte>(shape);
+            var length = checked(3 * width * height);
+            if (_input.ElementType == TensorElementType.Float)
+            {
+                _floats = new float[length];
+                _inputValue = OrtValue.CreateTensorValueFromMemory(_floats, shape);
+            }
+            else
+            {
+                _bytes = new byte[length];
+                _inputValue = OrtValue.CreateTensorValueFromMemory(_bytes, shape);
+            }
+
+            Binding.BindInput(_input.Name, _inputValue);
             (_width, _height) = (width, height);
         }
 
-        switch (_inputs[0])
+        if (_input.ElementType == TensorElementType.Float)
         {
-            case Tensor<float> floats:
-                _writer.Write(frame, floats.Span, width, height, _channelsFirst);
-                break;
-            case Tensor<byte> bytes:
-                _writer.Write(frame, bytes.Span, width, height, _channelsFirst);
-                break;
+            _writer.Write(frame, _floats, width, height, _channelsFirst);
+        }
+        else
+        {
+            _writer.Write(frame, _bytes, width, height, _channelsFirst);
         }
 
         Result.Placement = _writer.Placement;
@@ -91,8 +116,9 @@ internal sealed class FrameRunner : IDisposable
 
     public void Dispose()
     {
-        _inputs[0]?.Dispose();
-        foreach (var output in _outputs)
+        Binding.Dispose();
+        _inputValue?.Dispose();
+        foreach (var output in _outputValues)
         {
             output.Dispose();
         }
@@ -103,9 +129,9 @@ internal sealed class FrameRunner : IDisposable
 public sealed class InferenceResult
 {
     private readonly IReadOnlyList<TensorInfo> _info;
-    private readonly Tensor[] _outputs;
+    private readonly float[][] _outputs;
 
-    internal InferenceResult(IReadOnlyList<TensorInfo> info, Tensor[] outputs)
+    internal InferenceResult(IReadOnlyList<TensorInfo> info, float[][] outputs)
     {
         _info = info;
         _outputs = outputs;
@@ -115,7 +141,7 @@ public sealed class InferenceResult
     public int Count => _outputs.Length;
 
     /// <summary>An output's values by position.</summary>
-    public Span<float> this[int index] => ((Tensor<float>)_outputs[index]).Span;
+    public Span<float> this[int index] => _outputs[index];
 
     /// <summary>An output's values by name.</summary>
     /// <exception cref="KeyNotFoundException">The model has no output of that name; the message lists those it has.</exception>

@@ -43,7 +43,7 @@ internal static class ModelLabels
         }
         catch (JsonException e)
         {
-            throw new OnnxRuntimeException(OrtErrorCode.InvalidArgument, $"The model's '{Key}' metadata is not a valid JSON array: {e.Message}");
+            throw new InferenceException($"The model's '{Key}' metadata is not a valid JSON array: {e.Message}");
         }
 
         return [.. labels];

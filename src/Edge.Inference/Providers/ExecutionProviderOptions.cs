@@ -91,20 +91,41 @@ public sealed class ExecutionProviderOptions
     }
 }
 
-/// <summary>What happened when a session chose its execution provider.</summary>
+/// <summary>What happened when a model chose its execution provider.</summary>
 /// <param name="Provider">The provider the session runs on, such as <c>CUDA</c> or <c>CPU</c>.</param>
 /// <param name="Skipped">Each provider tried before it, with the reason it was not used.</param>
 /// <param name="Compiled">The providers compiled into the loaded runtime.</param>
 public sealed record ExecutionProviderChoice(string Provider, IReadOnlyList<SkippedProvider> Skipped, IReadOnlyList<string> Compiled)
 {
-    /// <summary>One line for a log: the provider in use, then each skipped one and why.</summary>
+    /// <summary>One short line for a log: the provider in use, then why each one before it was skipped.</summary>
     public override string ToString() =>
         Skipped.Count == 0
             ? $"runs on {Provider}"
-            : $"runs on {Provider}; skipped {string.Join("; ", Skipped.Select(s => $"{s.Provider}: {s.Reason}"))}";
+            : $"runs on {Provider}: {string.Join("; ", Grouped())}";
+
+    // "TensorRT, CUDA not in this CPU-only ONNX Runtime build" rather than the same reason twice.
+    private IEnumerable<string> Grouped()
+    {
+        for (var i = 0; i < Skipped.Count;)
+        {
+            var j = i + 1;
+            while (j < Skipped.Count && Skipped[j].Reason == Skipped[i].Reason)
+            {
+                j++;
+            }
+
+            yield return $"{string.Join(", ", Skipped.Skip(i).Take(j - i).Select(s => s.Provider))} {Skipped[i].Reason}";
+            i = j;
+        }
+    }
 }
 
 /// <summary>A provider that was tried and not used.</summary>
 /// <param name="Provider">Its name.</param>
-/// <param name="Reason">Why, in ONNX Runtime's words where it gave any.</param>
-public readonly record struct SkippedProvider(string Provider, string Reason);
+/// <param name="Reason">Why, in a few words: <c>libraries not found (libcublasLt.so.13)</c>.</param>
+/// <param name="Detail">The whole story: ONNX Runtime's message, its log lines, the paths tried.</param>
+public readonly record struct SkippedProvider(string Provider, string Reason, string Detail)
+{
+    /// <summary>The provider and the reason, as a log reads them: <c>CUDA libraries not found (libcublasLt.so.13)</c>.</summary>
+    public override string ToString() => $"{Provider} {Reason}";
+}

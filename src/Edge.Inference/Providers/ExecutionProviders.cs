@@ -1,5 +1,6 @@
 using System.Globalization;
-using Edge.Inference.Native;
+using Edge.Inference.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Edge.Inference;
 
@@ -24,7 +25,7 @@ internal static class ExecutionProviders
     private static readonly ResolvedProvider Cuda = new(ProviderKind.Cuda, "CUDA", "CUDAExecutionProvider");
     private static readonly ResolvedProvider TensorRt = new(ProviderKind.TensorRt, "TensorRT", "TensorrtExecutionProvider");
 
-    // The names ORT's generic append accepts (slot 216), with their long forms; DirectML is ours for "DML".
+    // The names ORT's generic SessionOptions.AppendExecutionProvider accepts, with their long forms; DirectML is ours for "DML".
     private static readonly (string[] Names, string Display, string OrtName)[] ByName =
     [
         (["OpenVINO", "OpenVINOExecutionProvider"], "OpenVINO", "OpenVINO"),
@@ -98,86 +99,110 @@ internal static class ExecutionProviders
     }
 
     /// <summary>
-    /// Appends <paramref name="provider"/> to native session options. Returns null on success, or why
-    /// it could not be used, with the runtime's own log lines (which name a missing library).
+    /// Attaches <paramref name="provider"/> to the session options. Returns null on success, or why it
+    /// could not be used: the library that is really missing, not only "Failed to load shared library".
     /// </summary>
-    public static string? TryAppend(nint sessionOptions, ResolvedProvider provider, ExecutionProviderOptions options, IReadOnlyList<string> compiled)
+    public static SkippedProvider? TryAppend(SessionOptions sessionOptions, ResolvedProvider provider, ExecutionProviderOptions options, IReadOnlyList<string> compiled)
     {
         switch (provider.Kind)
         {
             case ProviderKind.Cpu:
                 return null;
             case ProviderKind.Cuda or ProviderKind.TensorRt when !compiled.Contains(provider.OrtName):
-                return $"not compiled into this ONNX Runtime build (it has {string.Join(", ", compiled)}); use a GPU build (see docs/inference.md)";
+                return new SkippedProvider(
+                    provider.DisplayName,
+                    "not in this CPU-only ONNX Runtime build",
+                    $"ONNX Runtime {OnnxRuntimeLibrary.Version} at {OnnxRuntimeLibrary.LibraryPath} was built with {string.Join(", ", compiled)}; the Microsoft.ML.OnnxRuntime.Gpu.Linux package (or a JetPack build at {OnnxRuntimeLibrary.PathVariable}) has {provider.DisplayName}.");
         }
 
         using var capture = OrtLog.StartCapture();
-        var status = provider.Kind switch
+        try
         {
-            ProviderKind.Cuda => OrtApi.AppendCuda(sessionOptions, CudaSettings(options)),
-            ProviderKind.TensorRt => OrtApi.AppendTensorRt(sessionOptions, TensorRtSettings(options)),
-            _ => OrtApi.AppendExecutionProvider(sessionOptions, provider.OrtName, [.. options.Settings]),
-        };
-        if (status == 0)
-        {
+            switch (provider.Kind)
+            {
+                case ProviderKind.Cuda:
+                    using (var cuda = new OrtCUDAProviderOptions())
+                    {
+                        cuda.UpdateOptions(CudaSettings(options));
+                        sessionOptions.AppendExecutionProvider_CUDA(cuda);
+                    }
+
+                    break;
+                case ProviderKind.TensorRt:
+                    using (var tensorRt = new OrtTensorRTProviderOptions())
+                    {
+                        tensorRt.UpdateOptions(TensorRtSettings(options));
+                        sessionOptions.AppendExecutionProvider_Tensorrt(tensorRt);
+                    }
+
+                    break;
+                default:
+                    sessionOptions.AppendExecutionProvider(provider.OrtName, options.Settings);
+                    break;
+            }
+
             return null;
         }
-
-        var error = OrtLog.Capture.Shorten(OrtApi.ToException(status).Message);
-        var detail = capture.Text();
-        return detail.Length == 0 || error.Contains(detail, StringComparison.Ordinal)
-            ? error
-            : $"{error} ({detail})";
+        catch (OnnxRuntimeException e)
+        {
+            var error = OrtLog.Shorten(e.Message);
+            var log = string.Join(" | ", capture.Lines.Select(OrtLog.Shorten));
+            var detail = log.Length == 0 || error.Contains(log, StringComparison.Ordinal) ? error : $"{error} ({log})";
+            var missing = ProviderLibraries.MissingDependency(provider);
+            return new SkippedProvider(
+                provider.DisplayName,
+                missing is not null ? $"libraries not found ({missing.Value.Library})" : $"could not be attached: {error}",
+                missing is not null ? $"{detail}; {missing.Value.Detail}" : detail);
+        }
     }
 
-    internal static List<KeyValuePair<string, string>> CudaSettings(ExecutionProviderOptions options)
+    internal static Dictionary<string, string> CudaSettings(ExecutionProviderOptions options)
     {
-        var settings = new List<KeyValuePair<string, string>>
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            new("device_id", options.DeviceId.ToString(CultureInfo.InvariantCulture)),
-            new("cudnn_conv_algo_search", options.CudnnConvolutionSearch switch
+            ["device_id"] = options.DeviceId.ToString(CultureInfo.InvariantCulture),
+            ["cudnn_conv_algo_search"] = options.CudnnConvolutionSearch switch
             {
                 CudnnConvolutionSearch.Heuristic => "HEURISTIC",
                 CudnnConvolutionSearch.Default => "DEFAULT",
                 _ => "EXHAUSTIVE",
-            }),
+            },
         };
         if (options.GpuMemoryLimit > 0)
         {
-            settings.Add(new("gpu_mem_limit", options.GpuMemoryLimit.ToString(CultureInfo.InvariantCulture)));
+            settings["gpu_mem_limit"] = options.GpuMemoryLimit.ToString(CultureInfo.InvariantCulture);
         }
 
         return WithExtra(settings, options, ProviderKind.Cuda);
     }
 
-    internal static List<KeyValuePair<string, string>> TensorRtSettings(ExecutionProviderOptions options)
+    internal static Dictionary<string, string> TensorRtSettings(ExecutionProviderOptions options)
     {
-        var settings = new List<KeyValuePair<string, string>>
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            new("device_id", options.DeviceId.ToString(CultureInfo.InvariantCulture)),
-            new("trt_fp16_enable", options.TensorRtFp16 ? "1" : "0"),
+            ["device_id"] = options.DeviceId.ToString(CultureInfo.InvariantCulture),
+            ["trt_fp16_enable"] = options.TensorRtFp16 ? "1" : "0",
         };
         if (!string.IsNullOrEmpty(options.TensorRtEngineCachePath))
         {
-            settings.Add(new("trt_engine_cache_enable", "1"));
-            settings.Add(new("trt_engine_cache_path", options.TensorRtEngineCachePath));
+            settings["trt_engine_cache_enable"] = "1";
+            settings["trt_engine_cache_path"] = options.TensorRtEngineCachePath;
         }
 
         return WithExtra(settings, options, ProviderKind.TensorRt);
     }
 
     /// <summary>Extra settings belong to the provider named; under Auto they would be wrong for the others.</summary>
-    private static List<KeyValuePair<string, string>> WithExtra(List<KeyValuePair<string, string>> settings, ExecutionProviderOptions options, ProviderKind kind)
+    private static Dictionary<string, string> WithExtra(Dictionary<string, string> settings, ExecutionProviderOptions options, ProviderKind kind)
     {
         if (Resolve(options.Name).Kind != kind)
         {
             return settings;
         }
 
-        foreach (var pair in options.Settings)
+        foreach (var (key, value) in options.Settings)
         {
-            settings.RemoveAll(s => s.Key == pair.Key);
-            settings.Add(pair);
+            settings[key] = value;
         }
 
         return settings;

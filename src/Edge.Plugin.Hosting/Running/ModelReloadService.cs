@@ -21,11 +21,11 @@ public sealed class ModelReloadOptions
 public static class ModelReloadServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="ReloadableModel"/> over the session <c>AddOnnxInference</c> made, and a
+    /// Registers <see cref="ReloadableModel"/> over the model <c>AddOnnxInference</c> made, and a
     /// background check of <c>Inference:Model</c> every <see cref="ModelReloadOptions.Interval"/>. A new
     /// version is fetched and verified by its model source, loaded off the frame path, then swapped in
     /// between frames. Plugins that want the new versions take <see cref="ReloadableModel"/> instead of
-    /// <see cref="InferenceSession"/>.
+    /// <see cref="OnnxModel"/>.
     /// </summary>
     public static IServiceCollection AddModelReload(this IServiceCollection services, Action<ModelReloadOptions>? configure = null)
     {
@@ -37,7 +37,7 @@ public static class ModelReloadServiceCollectionExtensions
         }
 
         options.Validate(o => o.Interval >= TimeSpan.Zero, "Inference:Reload:Interval must not be negative.").ValidateOnStart();
-        services.TryAddSingleton(sp => new ReloadableModel(sp.GetRequiredService<InferenceSession>()));
+        services.TryAddSingleton(sp => new ReloadableModel(sp.GetRequiredService<OnnxModel>()));
         services.AddHostedService<ModelReloadService>();
         return services;
     }
@@ -79,8 +79,8 @@ internal sealed partial class ModelReloadService(
                     continue;
                 }
 
-                // Loading takes as long as it takes, on this thread: frames keep running on the current session meanwhile.
-                var next = InferenceSession.Load(path, inference.Value.ToSessionOptions());
+                // Loading takes as long as it takes, on this thread: frames keep running on the current model meanwhile.
+                var next = OnnxModel.Load(path, inference.Value.ToModelOptions());
                 model.Swap(next);
                 LogSwapped(logger, current, path, next.Describe());
             }

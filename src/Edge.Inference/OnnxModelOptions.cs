@@ -1,7 +1,7 @@
 namespace Edge.Inference;
 
-/// <summary>How ONNX Runtime optimises the graph before running it.</summary>
-public enum GraphOptimizationLevel
+/// <summary>How ONNX Runtime optimises the graph before running it (its <c>GraphOptimizationLevel</c>, with names for configuration files).</summary>
+public enum GraphOptimization
 {
     /// <summary>No optimisation.</summary>
     Disabled = 0,
@@ -16,8 +16,8 @@ public enum GraphOptimizationLevel
     All = 99,
 }
 
-/// <summary>How a session schedules the operators of one run.</summary>
-public enum ExecutionMode
+/// <summary>How a session schedules the operators of one run (ONNX Runtime's <c>ExecutionMode</c>).</summary>
+public enum OperatorScheduling
 {
     /// <summary>One operator after another, each using the intra-op threads. The runtime's default.</summary>
     Sequential = 0,
@@ -26,11 +26,11 @@ public enum ExecutionMode
     Parallel = 1,
 }
 
-/// <summary>Options for creating an <see cref="InferenceSession"/>.</summary>
-public sealed class InferenceSessionOptions
+/// <summary>Options for loading an <see cref="OnnxModel"/>.</summary>
+public sealed class OnnxModelOptions
 {
-    /// <summary>Graph optimisation level. Default: <see cref="GraphOptimizationLevel.All"/>.</summary>
-    public GraphOptimizationLevel GraphOptimization { get; set; } = GraphOptimizationLevel.All;
+    /// <summary>Graph optimisation level. Default: <see cref="GraphOptimization.All"/>.</summary>
+    public GraphOptimization GraphOptimization { get; set; } = GraphOptimization.All;
 
     /// <summary>Threads used inside an operator; 0 lets ONNX Runtime choose (one per physical core).</summary>
     public int IntraOpThreads { get; set; }
@@ -39,7 +39,7 @@ public sealed class InferenceSessionOptions
     public int InterOpThreads { get; set; }
 
     /// <summary>Sequential (default) or parallel operator scheduling.</summary>
-    public ExecutionMode ExecutionMode { get; set; } = ExecutionMode.Sequential;
+    public OperatorScheduling ExecutionMode { get; set; } = OperatorScheduling.Sequential;
 
     /// <summary>
     /// Whether idle worker threads spin before sleeping. Spinning (the runtime's default) lowers latency
@@ -52,9 +52,15 @@ public sealed class InferenceSessionOptions
 
     /// <summary>
     /// Turns on ORT's profiler: a Chrome-trace JSON file whose name starts with this prefix, written
-    /// when <see cref="InferenceSession.EndProfiling"/> is called or the session is disposed. Null: off.
+    /// when <see cref="OnnxModel.EndProfiling"/> is called or the session is disposed. Null: off.
     /// </summary>
     public string? ProfilingPrefix { get; set; }
+
+    /// <summary>
+    /// Called last on the runtime's own session options, for what these options do not name: custom
+    /// operator libraries, free-dimension overrides, shared thread pools, EP device selection.
+    /// </summary>
+    public Action<Microsoft.ML.OnnxRuntime.SessionOptions>? ConfigureSession { get; set; }
 
     /// <summary>Further session configuration entries (<c>AddSessionConfigEntry</c>), such as <c>session.use_env_allocators</c>.</summary>
     public Dictionary<string, string> ConfigEntries { get; } = new(StringComparer.Ordinal);
@@ -65,7 +71,7 @@ public sealed class InferenceSessionOptions
     /// <summary>Receives, once per session, the provider chosen and why each other was skipped. Null: not logged.</summary>
     public Microsoft.Extensions.Logging.ILogger? Logger { get; set; }
 
-    /// <summary>How <see cref="InferenceSession.Run(Edge.Plugin.Frame, System.Threading.CancellationToken)"/> turns a frame into the input tensor.</summary>
+    /// <summary>How <see cref="OnnxModel.Run(Edge.Plugin.Frame, System.Threading.CancellationToken)"/> turns a frame into the input tensor.</summary>
     public ImagePreprocessing Preprocessing { get; set; } = new();
 
     internal void Validate()

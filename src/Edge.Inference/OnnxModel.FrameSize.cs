@@ -3,7 +3,7 @@ using Edge.Plugin;
 namespace Edge.Inference;
 
 /// <summary>The model's image size, offered to the host so frames are decoded no larger than the model uses.</summary>
-public sealed partial class InferenceSession : IFrameSizeHint
+public sealed partial class OnnxModel : IFrameSizeHint
 {
     /// <summary>
     /// The height and width of the model's single image input when both are fixed in the model

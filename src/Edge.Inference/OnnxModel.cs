@@ -1,0 +1,447 @@
+using System.Text;
+using Edge.Inference.Runtime;
+using Edge.Plugin;
+using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Edge.Inference;
+
+/// <summary>
+/// A loaded ONNX model, ready to run: ONNX Runtime's <see cref="InferenceSession"/> on the execution
+/// provider chosen for this machine, described once, with frame preprocessing and cancellation
+/// around it. Whatever this type does not wrap, <see cref="Session"/> offers.
+/// </summary>
+public sealed partial class OnnxModel : IDisposable
+{
+    private readonly Lock _frameGate = new();
+    private FrameRunner? _frameRunner;
+    private RunOptions? _spareRunOptions;
+    private bool _disposed;
+
+    private OnnxModel(InferenceSession session, string source, OnnxModelOptions options, ExecutionProviderChoice providerChoice)
+    {
+        Session = session;
+        Source = source;
+        Options = options;
+        ProviderChoice = providerChoice;
+        Inputs = [.. session.InputNames.Select(n => TensorInfo.From(n, session.InputMetadata[n]))];
+        Outputs = [.. session.OutputNames.Select(n => TensorInfo.From(n, session.OutputMetadata[n]))];
+        Metadata = session.ModelMetadata;
+        Labels = ModelLabels.Parse(Metadata.CustomMetadataMap);
+    }
+
+    /// <summary>ONNX Runtime's session under this model: IO binding, LoRA adapters, whatever is not wrapped here.</summary>
+    public InferenceSession Session { get; }
+
+    /// <summary>Where the model came from: a file path, or "(bytes)".</summary>
+    public string Source { get; }
+
+    /// <summary>The options the model was loaded with.</summary>
+    public OnnxModelOptions Options { get; }
+
+    /// <summary>The execution provider the model runs on, such as "CPU", "CUDA" or "TensorRT".</summary>
+    public string ExecutionProvider => ProviderChoice.Provider;
+
+    /// <summary>The provider in use, each provider skipped on the way and why, and those compiled in.</summary>
+    public ExecutionProviderChoice ProviderChoice { get; }
+
+    /// <summary>The model's inputs, in graph order.</summary>
+    public IReadOnlyList<TensorInfo> Inputs { get; }
+
+    /// <summary>The model's outputs, in graph order.</summary>
+    public IReadOnlyList<TensorInfo> Outputs { get; }
+
+    /// <summary>What the model file says about itself.</summary>
+    public ModelMetadata Metadata { get; }
+
+    /// <summary>Class labels stored in the model's metadata under "labels"; empty when there are none.</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>Loads a model from a file.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InferenceException">The runtime is missing, or rejects the model; the message names the file.</exception>
+    public static OnnxModel Load(string modelPath, OnnxModelOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelPath);
+        if (!File.Exists(modelPath))
+        {
+            throw new FileNotFoundException($"Model file not found: {Path.GetFullPath(modelPath)}", modelPath);
+        }
+
+        var source = Path.GetFullPath(modelPath);
+        return Create(options ?? new OnnxModelOptions(), sessionOptions => new InferenceSession(modelPath, sessionOptions), source);
+    }
+
+    /// <summary>Loads a model from its serialized bytes.</summary>
+    /// <exception cref="InferenceException">The runtime is missing, or rejects the model.</exception>
+    public static OnnxModel Load(ReadOnlySpan<byte> model, OnnxModelOptions? options = null)
+    {
+        if (model.IsEmpty)
+        {
+            throw new ArgumentException("The model is empty (0 bytes).", nameof(model));
+        }
+
+        var bytes = model.ToArray();
+        return Create(options ?? new OnnxModelOptions(), sessionOptions => new InferenceSession(bytes, sessionOptions), "(bytes)");
+    }
+
+    private static OnnxModel Create(OnnxModelOptions options, Func<SessionOptions, InferenceSession> open, string source)
+    {
+        options.Validate();
+        OnnxRuntimeLibrary.EnsureLoaded();
+        var compiled = OrtEnv.Instance().GetAvailableProviders();
+        var skipped = new List<SkippedProvider>();
+        foreach (var candidate in ExecutionProviders.Plan(options.ExecutionProvider))
+        {
+            using var sessionOptions = SessionOptionsFor(options);
+            if (ExecutionProviders.TryAppend(sessionOptions, candidate, options.ExecutionProvider, compiled) is { } skip)
+            {
+                skipped.Add(skip);
+                continue;
+            }
+
+            options.ConfigureSession?.Invoke(sessionOptions);
+            InferenceSession session;
+            try
+            {
+                session = open(sessionOptions);
+            }
+            catch (OnnxRuntimeException e) when (candidate.Kind != ProviderKind.Cpu && !IsModelError(e))
+            {
+                // A provider whose libraries load can still fail on this machine (no device, driver too
+                // old): that is a fallback too, not a reason to stop.
+                var error = OrtLog.Shorten(e.Message);
+                skipped.Add(new SkippedProvider(candidate.DisplayName, $"could not start: {error}", error));
+                continue;
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new InferenceException($"Model {source} could not be loaded: {OrtLog.Shorten(e.Message)}", e);
+            }
+
+            try
+            {
+                var model = new OnnxModel(session, source, options, new ExecutionProviderChoice(candidate.DisplayName, skipped, compiled));
+                LogChoice(options, model);
+                return model;
+            }
+            catch
+            {
+                session.Dispose();
+                throw;
+            }
+        }
+
+        throw new InferenceException(
+            $"ExecutionProvider:RequireGpu is set and no GPU provider could run {source}: {string.Join("; ", skipped.Select(s => $"{s.Provider}: {s.Detail}"))}. " +
+            $"ONNX Runtime {OnnxRuntimeLibrary.Version} at {OnnxRuntimeLibrary.LibraryPath} has {string.Join(", ", compiled)}. See docs/inference.md for GPU runtimes.");
+    }
+
+    private static bool IsModelError(OnnxRuntimeException e) =>
+        OrtLog.ErrorCode(e) is "InvalidProtobuf" or "NoSuchFile" or "NoModel" or "InvalidGraph" or "ModelLoaded";
+
+    private static SessionOptions SessionOptionsFor(OnnxModelOptions options)
+    {
+        var sessionOptions = new SessionOptions();
+        try
+        {
+            sessionOptions.GraphOptimizationLevel = options.GraphOptimization switch
+            {
+                GraphOptimization.Disabled => GraphOptimizationLevel.ORT_DISABLE_ALL,
+                GraphOptimization.Basic => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                GraphOptimization.Extended => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
+            };
+            sessionOptions.ExecutionMode = options.ExecutionMode == OperatorScheduling.Parallel ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL;
+            if (options.IntraOpThreads > 0)
+            {
+                sessionOptions.IntraOpNumThreads = options.IntraOpThreads;
+            }
+
+            if (options.InterOpThreads > 0)
+            {
+                sessionOptions.InterOpNumThreads = options.InterOpThreads;
+            }
+
+            var spin = options.AllowSpinning ? "1" : "0";
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", spin);
+            sessionOptions.AddSessionConfigEntry("session.inter_op.allow_spinning", spin);
+            if (options.ExecutionProvider.RequireGpu)
+            {
+                sessionOptions.AddSessionConfigEntry("session.disable_cpu_ep_fallback", "1");
+            }
+
+            foreach (var (key, value) in options.ConfigEntries)
+            {
+                sessionOptions.AddSessionConfigEntry(key, value);
+            }
+
+            if (!string.IsNullOrEmpty(options.OptimizedModelPath))
+            {
+                sessionOptions.OptimizedModelFilePath = options.OptimizedModelPath;
+            }
+
+            if (!string.IsNullOrEmpty(options.ProfilingPrefix))
+            {
+                sessionOptions.EnableProfiling = true;
+                sessionOptions.ProfileOutputPathPrefix = options.ProfilingPrefix;
+            }
+
+            return sessionOptions;
+        }
+        catch
+        {
+            sessionOptions.Dispose();
+            throw;
+        }
+    }
+
+    private static void LogChoice(OnnxModelOptions options, OnnxModel model)
+    {
+        var logger = options.Logger;
+        if (logger is null)
+        {
+            return;
+        }
+
+        // Falling back from a provider someone asked for by name deserves a warning; Auto landing on
+        // the CPU of a CPU-only node is the expected case, and one short line says why.
+        var asked = ExecutionProviders.Resolve(options.ExecutionProvider.Name).Kind;
+        var level = model.ProviderChoice.Skipped.Count > 0 && asked is not ProviderKind.Auto ? LogLevel.Warning : LogLevel.Information;
+        if (logger.IsEnabled(level))
+        {
+            LogProvider(logger, level, model.Source, model.ProviderChoice.ToString());
+        }
+
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            foreach (var skipped in model.ProviderChoice.Skipped)
+            {
+                LogSkipDetail(logger, skipped.Provider, skipped.Detail);
+            }
+        }
+    }
+
+    [LoggerMessage(Message = "Model {Source} {Choice}")]
+    private static partial void LogProvider(ILogger logger, LogLevel level, string source, string choice);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Provider} skipped: {Detail}")]
+    private static partial void LogSkipDetail(ILogger logger, string provider, string detail);
+
+    /// <summary>
+    /// Runs an image model on a frame: resizes, converts and normalises the pixels straight into the
+    /// model's input tensor (see <see cref="OnnxModelOptions.Preprocessing"/>), then runs through an IO
+    /// binding made once. A steady stream of same-sized frames allocates no managed memory.
+    /// The result is valid until the next frame run on this model.
+    /// </summary>
+    /// <exception cref="InferenceException">The model does not take one image input, or the run failed.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled during the run.</exception>
+    public InferenceResult Run(Frame frame, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_frameGate)
+        {
+            _frameRunner ??= new FrameRunner(this);
+            _frameRunner.Prepare(frame);
+            Run(_frameRunner.Binding, cancellationToken);
+            return _frameRunner.Result;
+        }
+    }
+
+    /// <summary>Runs on values bound to an IO binding of <see cref="Session"/>, with cancellation and this model's error messages.</summary>
+    /// <exception cref="InferenceException">The run failed.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled during the run.</exception>
+    public void Run(OrtIoBinding binding, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(binding);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        WithRunOptions(binding, static (session, options, binding) => session.RunWithBinding(options, binding), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the model on inputs given by name; the runtime allocates every output. An optional input
+    /// holding nothing is left out of the dictionary.
+    /// </summary>
+    /// <returns>The outputs, in the model's output order; dispose them when done.</returns>
+    /// <exception cref="InferenceException">An input name is unknown or missing, a tensor does not fit the model, or the run failed.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled during the run.</exception>
+    public IDisposableReadOnlyCollection<OrtValue> Run(IReadOnlyDictionary<string, OrtValue> inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var (name, value) in inputs)
+        {
+            var info = Find(Inputs, name, "input");
+            ArgumentNullException.ThrowIfNull(value, name);
+            if (info.Kind == OnnxValueType.ONNX_TYPE_TENSOR)
+            {
+                CheckTensor(value, info, "input");
+            }
+        }
+
+        var missing = Inputs.Where(i => i.Kind != OnnxValueType.ONNX_TYPE_OPTIONAL && !inputs.ContainsKey(i.Name)).ToArray();
+        if (missing.Length > 0)
+        {
+            throw new InferenceException(
+                $"Model {Source}: input(s) {string.Join(", ", missing.Select(m => $"'{m}'"))} not given; it needs {string.Join(", ", Inputs)}.");
+        }
+
+        var outputNames = Session.OutputNames;
+        return WithRunOptions(inputs, (session, options, given) => session.Run(options, given, outputNames), cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops ORT's profiler and returns the path of the trace it wrote (Chrome trace JSON, open it in
+    /// chrome://tracing or Perfetto). Only when <see cref="OnnxModelOptions.ProfilingPrefix"/> was set.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Profiling was not enabled for this model.</exception>
+    public string EndProfiling()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (string.IsNullOrEmpty(Options.ProfilingPrefix))
+        {
+            throw new InvalidOperationException("Profiling is off for this model; set OnnxModelOptions.ProfilingPrefix before loading.");
+        }
+
+        return Session.EndProfiling();
+    }
+
+    /// <summary>
+    /// Runs with a run-options object whose terminate flag the token sets. One is kept for reuse, so a
+    /// steady run allocates none; a concurrent run makes its own.
+    /// </summary>
+    private TResult WithRunOptions<TState, TResult>(TState state, Func<InferenceSession, RunOptions, TState, TResult> run, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var runOptions = Interlocked.Exchange(ref _spareRunOptions, null) ?? new RunOptions();
+        var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static options => ((RunOptions)options!).Terminate = true, runOptions)
+            : default;
+        try
+        {
+            return run(Session, runOptions, state);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            registration.Dispose();
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new InferenceException($"Running {Source} failed: {OrtLog.Shorten(e.Message)}", e);
+        }
+        finally
+        {
+            // Dispose waits for a callback already running, so the terminate flag is final after it.
+            registration.Dispose();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                runOptions.Terminate = false;
+            }
+
+            if (Interlocked.CompareExchange(ref _spareRunOptions, runOptions, null) is not null)
+            {
+                runOptions.Dispose();
+            }
+        }
+    }
+
+    private void WithRunOptions(OrtIoBinding binding, Action<InferenceSession, RunOptions, OrtIoBinding> run, CancellationToken cancellationToken) =>
+        WithRunOptions((binding, run), static (session, options, state) =>
+        {
+            state.run(session, options, state.binding);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Checks a tensor against what the model declares, naming both.</summary>
+    internal void CheckTensor(OrtValue value, TensorInfo info, string kind)
+    {
+        if (!value.IsTensor)
+        {
+            throw new InferenceException($"Model {Source}: {kind} '{info.Name}' is {info.TypeText}; the value given is a {value.OnnxType}.");
+        }
+
+        var shape = value.GetTensorTypeAndShape();
+        if (shape.ElementDataType != info.ElementType)
+        {
+            throw new InferenceException($"Model {Source}: {kind} '{info.Name}' expects {info.TypeText}; the tensor given is {shape.ElementDataType}{TensorInfo.FormatShape(shape.Shape)}.");
+        }
+
+        if (!ShapeFits(shape.Shape, info.Shape))
+        {
+            throw new InferenceException($"Model {Source}: {kind} '{info.Name}' expects shape {info.ShapeText}; the tensor given has shape {TensorInfo.FormatShape(shape.Shape)}.");
+        }
+    }
+
+    internal static bool ShapeFits(ReadOnlySpan<long> actual, IReadOnlyList<long> expected)
+    {
+        if (actual.Length != expected.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < actual.Length; i++)
+        {
+            if (expected[i] >= 0 && expected[i] != actual[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private TensorInfo Find(IReadOnlyList<TensorInfo> infos, string name, string kind)
+    {
+        foreach (var info in infos)
+        {
+            if (info.Name == name)
+            {
+                return info;
+            }
+        }
+
+        throw new InferenceException($"Model {Source} has no {kind} '{name}'; its {kind}s are {string.Join(", ", infos)}.");
+    }
+
+    /// <summary>A one-line description for start-up logs.</summary>
+    public string Describe() => Describe(withSkipped: true);
+
+    /// <summary>
+    /// The description, optionally without the skipped providers: a model loaded with a logger has
+    /// already logged those (see <see cref="OnnxModelOptions.Logger"/>), and once is enough.
+    /// </summary>
+    internal string Describe(bool withSkipped)
+    {
+        var text = new StringBuilder();
+        text.Append($"model {Source} on {ExecutionProvider}");
+        foreach (var skipped in withSkipped ? ProviderChoice.Skipped : [])
+        {
+            text.Append($" (skipped {skipped})");
+        }
+
+        text.Append($"; inputs {string.Join(", ", Inputs)}; outputs {string.Join(", ", Outputs)}");
+        if (Labels.Count > 0)
+        {
+            text.Append($"; {Labels.Count} labels");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Releases the runtime's session and every tensor the model made.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        lock (_frameGate)
+        {
+            _frameRunner?.Dispose();
+        }
+
+        Interlocked.Exchange(ref _spareRunOptions, null)?.Dispose();
+        Session.Dispose();
+    }
+}
