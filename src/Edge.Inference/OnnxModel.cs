@@ -183,8 +183,9 @@ public sealed partial class OnnxModel : IDisposable
 
             if (!string.IsNullOrEmpty(options.ProfilingPrefix))
             {
-                sessionOptions.EnableProfiling = true;
+                // The prefix is read when profiling is switched on, so it comes first.
                 sessionOptions.ProfileOutputPathPrefix = options.ProfilingPrefix;
+                sessionOptions.EnableProfiling = true;
             }
 
             return sessionOptions;

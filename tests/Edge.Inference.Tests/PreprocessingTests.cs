@@ -18,7 +18,7 @@ public sealed class PreprocessingTests
     [Fact]
     public void Letterbox_PadsWithThePadValueAndFillsTheMiddle()
     {
-        using var frame = SessionTests.SolidFrame(64, 32, 255, 0, 51);
+        using var frame = ModelTests.SolidFrame(64, 32, 255, 0, 51);
         var options = new ImagePreprocessing { Resize = ResizeMode.Letterbox, PadValue = 114 };
         var writer = new ImageTensorWriter(options);
         var tensor = new float[3 * 16 * 16];
@@ -98,7 +98,7 @@ public sealed class PreprocessingTests
     [Fact]
     public void UnknownResizeMode_IsRejected()
     {
-        var options = new InferenceSessionOptions { Preprocessing = { Resize = (ResizeMode)9 } };
+        var options = new OnnxModelOptions { Preprocessing = { Resize = (ResizeMode)9 } };
 
         var error = Assert.Throws<ArgumentException>(() => options.Validate());
 
