@@ -74,9 +74,10 @@ public sealed class ColourClassifierTests
         var result = SamplePlugin.Run(["-input", SamplePlugin.Data("sky.jpg"), "-model", Model], folder: copy);
 
         Assert.Equal(3, result.ExitCode);
-        Assert.Contains("The ONNX Runtime native library could not be found", result.StandardError, StringComparison.Ordinal);
-        Assert.Contains(Path.Combine(copy, "runtimes"), result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("No ONNX Runtime native library is in this application. Reference a runtime package: Microsoft.ML.OnnxRuntime", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Microsoft.ML.OnnxRuntime.Gpu.Linux", result.StandardError, StringComparison.Ordinal);
         Assert.Contains("EDGE_ONNXRUNTIME_PATH", result.StandardError, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.StandardOutput);
     }
 
     [Fact]

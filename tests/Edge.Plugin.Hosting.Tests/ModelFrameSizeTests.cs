@@ -42,9 +42,9 @@ public sealed class ModelFrameSizeTests : IDisposable
     [Fact]
     public void Session_FixedImageInput_HintsItsSize_OtherModelsDoNot()
     {
-        using var colour = InferenceSession.Load(ColourModel);
-        using var add = InferenceSession.Load(RepoPaths.Model("add.onnx"));
-        using var dynamic = InferenceSession.Load(RepoPaths.Model("dynamic-relu.onnx"));
+        using var colour = OnnxModel.Load(ColourModel);
+        using var add = OnnxModel.Load(RepoPaths.Model("add.onnx"));
+        using var dynamic = OnnxModel.Load(RepoPaths.Model("dynamic-relu.onnx"));
 
         Assert.Equal(new FrameSize(224, 224), colour.FrameSize);
         // Two inputs, and a rank-2 input of free batch: neither is an image of a fixed size.
@@ -55,7 +55,7 @@ public sealed class ModelFrameSizeTests : IDisposable
     [Fact]
     public void Session_Letterboxing_AsksForFramesThatKeepTheirAspect()
     {
-        using var letterbox = InferenceSession.Load(ColourModel, new InferenceSessionOptions { Preprocessing = new ImagePreprocessing { Resize = ResizeMode.Letterbox } });
+        using var letterbox = OnnxModel.Load(ColourModel, new OnnxModelOptions { Preprocessing = new ImagePreprocessing { Resize = ResizeMode.Letterbox } });
 
         Assert.Equal(new FrameSize(224, 224, KeepAspect: true), letterbox.FrameSize);
     }
@@ -126,7 +126,7 @@ public sealed class ModelFrameSizeTests : IDisposable
     /// <summary>A frame consumer other than a model, as a plugin might register one.</summary>
     private sealed record Consumer(FrameSize? FrameSize) : IFrameSizeHint;
 
-    internal sealed class ClassifyingPlugin(InferenceSession model) : FramePlugin
+    internal sealed class ClassifyingPlugin(OnnxModel model) : FramePlugin
     {
         public List<(int Width, int Height)> Sizes { get; } = [];
 

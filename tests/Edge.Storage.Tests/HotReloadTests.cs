@@ -39,7 +39,7 @@ public sealed class HotReloadTests : S3TestBase
 
         var labels = new List<string>();
         var failures = new List<Exception>();
-        InferenceSession? first = null;
+        OnnxModel? first = null;
         using var stop = new CancellationTokenSource();
         var loop = Task.Run(() =>
         {
@@ -48,9 +48,9 @@ public sealed class HotReloadTests : S3TestBase
                 try
                 {
                     using var lease = model.Acquire();
-                    first ??= lease.Session;
-                    var result = lease.Session.Run(frame);
-                    labels.Add(Scores.Top(result["probabilities"], 1, lease.Session.Labels)[0].Label);
+                    first ??= lease.Model;
+                    var result = lease.Model.Run(frame);
+                    labels.Add(Scores.Top(result["probabilities"], 1, lease.Model.Labels)[0].Label);
                 }
                 catch (Exception e)
                 {
@@ -80,16 +80,16 @@ public sealed class HotReloadTests : S3TestBase
     [Fact]
     public void Swap_WhileAFrameHoldsTheOldSession_DisposesItOnlyWhenTheLeaseEnds()
     {
-        using var model = new ReloadableModel(InferenceSession.Load(RepoPaths.Model("colour-classifier.onnx")));
+        using var model = new ReloadableModel(OnnxModel.Load(RepoPaths.Model("colour-classifier.onnx")));
         using var frame = Frame.Rent(8, 8, PixelFormat.Rgb24, Clock.NowNs(), "test");
         var lease = model.Acquire();
-        var old = lease.Session;
+        var old = lease.Model;
 
-        model.Swap(InferenceSession.Load(RepoPaths.Model("colour-classifier-inverted.onnx")));
+        model.Swap(OnnxModel.Load(RepoPaths.Model("colour-classifier-inverted.onnx")));
         _ = old.Run(frame);
         using (var next = model.Acquire())
         {
-            Assert.NotSame(old, next.Session);
+            Assert.NotSame(old, next.Model);
         }
 
         lease.Dispose();

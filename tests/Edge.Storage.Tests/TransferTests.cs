@@ -119,7 +119,7 @@ public sealed class TransferTests : S3TestBase
         var path = await bed.FetchAsync($"s3://models/{Prefix}/latest/colour.zip");
 
         Assert.Equal("model.onnx", Path.GetFileName(path));
-        using var session = InferenceSession.Load(path);
+        using var session = OnnxModel.Load(path);
         Assert.Equal(["red", "green", "blue"], session.Labels);
     }
 }
