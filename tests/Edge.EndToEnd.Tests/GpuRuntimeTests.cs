@@ -69,4 +69,16 @@ public sealed class GpuRuntimeTests
         Assert.Contains("Install ONNX Runtime 1.30 or newer", result.StandardError, StringComparison.Ordinal);
         Assert.Equal(string.Empty, result.StandardOutput);
     }
+
+    [Fact]
+    public void RuntimePathSetting_ChoosesTheLibrary_AndAMissingOneFailsAtStart()
+    {
+        var chosen = SamplePlugin.Run(["-input", SamplePlugin.Data("sky.jpg"), "-model", Model], new Dictionary<string, string?> { ["Inference__RuntimePath"] = GpuRuntime });
+        var missing = SamplePlugin.Run(["-input", SamplePlugin.Data("sky.jpg"), "-model", Model], new Dictionary<string, string?> { ["Inference__RuntimePath"] = "/opt/no-such-ort" });
+
+        Assert.True(chosen.ExitCode == 0, chosen.ToString());
+        Assert.Contains("CUDA libraries not found (libcublasLt.so.13)", chosen.StandardError, StringComparison.Ordinal);
+        Assert.Equal(3, missing.ExitCode);
+        Assert.Contains("Inference:RuntimePath: /opt/no-such-ort does not exist", missing.StandardError, StringComparison.Ordinal);
+    }
 }

@@ -104,6 +104,11 @@ public static partial class InferenceServiceCollectionExtensions
                 }
             }
 
+            if (!string.IsNullOrWhiteSpace(options.RuntimePath) && !File.Exists(options.RuntimePath) && !Directory.Exists(options.RuntimePath))
+            {
+                failures.Add($"Inference:RuntimePath: {options.RuntimePath} does not exist; give the ONNX Runtime library file or its folder, or leave it unset to use the runtime package.");
+            }
+
             try
             {
                 options.ToModelOptions().Validate();
