@@ -91,6 +91,26 @@ public sealed class ColourClassifierTests
     }
 
     [Fact]
+    public void MeanAndStdFromConfiguration_ReplaceTheDefaultsRatherThanAppendToThem()
+    {
+        // Three values each, as a user writes them; the binder used to append them to the code's three.
+        var environment = new Dictionary<string, string?>
+        {
+            ["Inference__Preprocessing__Mean__0"] = "0.5", ["Inference__Preprocessing__Mean__1"] = "0.5", ["Inference__Preprocessing__Mean__2"] = "0.5",
+            ["Inference__Preprocessing__Std__0"] = "0.5", ["Inference__Preprocessing__Std__1"] = "0.5", ["Inference__Preprocessing__Std__2"] = "0.5",
+        };
+        var sixValues = new Dictionary<string, string?>(environment) { ["Inference__Preprocessing__Mean__3"] = "0.5" };
+
+        var result = SamplePlugin.Run(["-input", SamplePlugin.Data("sky.jpg"), "-model", Model], environment);
+        var invalid = SamplePlugin.Run(["-input", SamplePlugin.Data("sky.jpg"), "-model", Model], sixValues);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith("env.colour.dominant: blue", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(3, invalid.ExitCode);
+        Assert.Contains("got Mean [0.5, 0.5, 0.5, 0.5]", invalid.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void UnknownArgument_ExitsTwoWithUsage()
     {
         var result = SamplePlugin.Run(["-input", "x.jpg", "-treshold", "0.5"]);

@@ -146,7 +146,7 @@ public sealed class PreprocessingTests
                         v = top + ((bottom - top) * wy);
                     }
 
-                    var value = asBytes ? MathF.Min(MathF.Floor(v + 0.5f), 255) : ((v * options.Scale) - options.Mean[c]) / options.Std[c];
+                    var value = asBytes ? MathF.Min(MathF.Floor(v + 0.5f), 255) : ((v * options.Scale) - options.EffectiveMean[c]) / options.EffectiveStd[c];
                     result[nchw ? (c * tw * th) + (y * tw) + x : (((y * tw) + x) * 3) + c] = value;
                 }
             }

@@ -51,11 +51,18 @@ public sealed class ImagePreprocessing
     /// <summary>Multiplier applied to 0-255 pixel values. Default 1/255. Ignored for uint8 inputs.</summary>
     public float Scale { get; set; } = 1f / 255f;
 
-    /// <summary>Per-channel mean, in the model's channel order, subtracted after scaling. Default 0.</summary>
-    public float[] Mean { get; set; } = [0f, 0f, 0f];
+    // Empty by default, not [0, 0, 0]: configuration binding appends to an array it finds filled, so
+    // three values set in appsettings.json would otherwise become six.
 
-    /// <summary>Per-channel standard deviation, in the model's channel order. Default 1.</summary>
-    public float[] Std { get; set; } = [1f, 1f, 1f];
+    /// <summary>Per-channel mean, in the model's channel order, subtracted after scaling. Empty (the default): 0 for each channel.</summary>
+    public float[] Mean { get; set; } = [];
+
+    /// <summary>Per-channel standard deviation, in the model's channel order. Empty (the default): 1 for each channel.</summary>
+    public float[] Std { get; set; } = [];
+
+    internal float[] EffectiveMean => Mean.Length == 0 ? [0f, 0f, 0f] : Mean;
+
+    internal float[] EffectiveStd => Std.Length == 0 ? [1f, 1f, 1f] : Std;
 
     /// <summary>Stretch (default) or letterbox.</summary>
     public ResizeMode Resize { get; set; } = ResizeMode.Stretch;
@@ -71,14 +78,14 @@ public sealed class ImagePreprocessing
 
     internal void Validate()
     {
-        if (Mean is not { Length: 3 } || Std is not { Length: 3 })
+        if (Mean is not { Length: 0 or 3 } || Std is not { Length: 0 or 3 })
         {
-            throw new ArgumentException("Preprocessing Mean and Std each need exactly 3 values, one per channel.");
+            throw new ArgumentException($"Preprocessing Mean and Std each need exactly 3 values, one per channel (or none, for 0 and 1); got Mean [{string.Join(", ", Mean ?? [])}] and Std [{string.Join(", ", Std ?? [])}].");
         }
 
-        if (Std.Any(s => s == 0f || !float.IsFinite(s)))
+        if (Std.Any(s => s == 0f || !float.IsFinite(s)) || Mean.Any(m => !float.IsFinite(m)))
         {
-            throw new ArgumentException($"Preprocessing Std values must be finite and non-zero; got [{string.Join(", ", Std)}].");
+            throw new ArgumentException($"Preprocessing Mean values must be finite, and Std values finite and non-zero; got Mean [{string.Join(", ", Mean)}] and Std [{string.Join(", ", Std)}].");
         }
 
         if (!float.IsFinite(Scale) || Scale == 0f)

@@ -37,11 +37,12 @@ internal sealed class ImageTensorWriter
     public ImageTensorWriter(ImagePreprocessing options)
     {
         _options = options;
+        var (mean, std) = (options.EffectiveMean, options.EffectiveStd);
         for (var c = 0; c < 3; c++)
         {
             // (v * scale - mean) / std  ==  v * gain + offset
-            _gain[c] = options.Scale / options.Std[c];
-            _offset[c] = -options.Mean[c] / options.Std[c];
+            _gain[c] = options.Scale / std[c];
+            _offset[c] = -mean[c] / std[c];
         }
     }
 
