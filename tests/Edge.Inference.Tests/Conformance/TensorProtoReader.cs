@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Edge.Inference.Tests.Conformance;
 
@@ -14,7 +16,7 @@ internal sealed record TensorProtoData(string Name, int DataType, long[] Dims, b
 /// (keys in <see cref="Tensor"/>, one element per value in <see cref="Elements"/>) or an optional
 /// (<see cref="Contained"/>, null when it holds nothing).
 /// </summary>
-internal sealed record ProtoValue(OnnxValueKind Kind)
+internal sealed record ProtoValue(OnnxValueType Kind)
 {
     public TensorProtoData? Tensor { get; init; }
 
@@ -86,12 +88,12 @@ internal static class TensorProtoReader
     /// Reads a SequenceProto, MapProto or OptionalProto (onnx-data.proto), or a TensorProto, as the
     /// model declares the value: the file itself does not say which message it holds.
     /// </summary>
-    public static ProtoValue ReadValue(ReadOnlySpan<byte> bytes, OnnxValueKind kind) => kind switch
+    public static ProtoValue ReadValue(ReadOnlySpan<byte> bytes, OnnxValueType kind) => kind switch
     {
-        OnnxValueKind.Sequence => ReadSequence(bytes),
-        OnnxValueKind.Map => ReadMap(bytes),
-        OnnxValueKind.Optional => ReadOptional(bytes),
-        _ => new ProtoValue(OnnxValueKind.Tensor) { Tensor = Read(bytes) },
+        OnnxValueType.ONNX_TYPE_SEQUENCE => ReadSequence(bytes),
+        OnnxValueType.ONNX_TYPE_MAP => ReadMap(bytes),
+        OnnxValueType.ONNX_TYPE_OPTIONAL => ReadOptional(bytes),
+        _ => new ProtoValue(OnnxValueType.ONNX_TYPE_TENSOR) { Tensor = Read(bytes) },
     };
 
     // SequenceProto: name 1, elem_type 2, tensor_values 3, sparse_tensor_values 4, sequence_values 5, map_values 6, optional_values 7.
@@ -105,7 +107,7 @@ internal static class TensorProtoReader
             var wire = (int)(key & 7);
             switch ((int)(key >> 3), wire)
             {
-                case (3, 2): elements.Add(new ProtoValue(OnnxValueKind.Tensor) { Tensor = Read(Bytes(bytes, ref position)) }); break;
+                case (3, 2): elements.Add(new ProtoValue(OnnxValueType.ONNX_TYPE_TENSOR) { Tensor = Read(Bytes(bytes, ref position)) }); break;
                 case (4, 2): throw new NotSupportedException("a sequence of sparse tensors");
                 case (5, 2): elements.Add(ReadSequence(Bytes(bytes, ref position))); break;
                 case (6, 2): elements.Add(ReadMap(Bytes(bytes, ref position))); break;
@@ -114,7 +116,7 @@ internal static class TensorProtoReader
             }
         }
 
-        return new ProtoValue(OnnxValueKind.Sequence) { Elements = elements };
+        return new ProtoValue(OnnxValueType.ONNX_TYPE_SEQUENCE) { Elements = elements };
     }
 
     // MapProto: name 1, key_type 2, keys 3 (int64), string_keys 4 (bytes), values 5 (a SequenceProto).
@@ -142,7 +144,7 @@ internal static class TensorProtoReader
 
         var count = keyType == (int)TensorElementType.String ? stringKeys.Count : keys.Count;
         var keyTensor = new TensorProtoData(string.Empty, keyType, [count], [], keys, [], [], stringKeys);
-        return new ProtoValue(OnnxValueKind.Map) { Tensor = keyTensor, Elements = values?.Elements ?? [] };
+        return new ProtoValue(OnnxValueType.ONNX_TYPE_MAP) { Tensor = keyTensor, Elements = values?.Elements ?? [] };
     }
 
     // OptionalProto: name 1, elem_type 2, tensor_value 3, sparse_tensor_value 4, sequence_value 5, map_value 6, optional_value 7.
@@ -156,7 +158,7 @@ internal static class TensorProtoReader
             var wire = (int)(key & 7);
             switch ((int)(key >> 3), wire)
             {
-                case (3, 2): contained = new ProtoValue(OnnxValueKind.Tensor) { Tensor = Read(Bytes(bytes, ref position)) }; break;
+                case (3, 2): contained = new ProtoValue(OnnxValueType.ONNX_TYPE_TENSOR) { Tensor = Read(Bytes(bytes, ref position)) }; break;
                 case (4, 2): throw new NotSupportedException("an optional sparse tensor");
                 case (5, 2): contained = ReadSequence(Bytes(bytes, ref position)); break;
                 case (6, 2): contained = ReadMap(Bytes(bytes, ref position)); break;
@@ -165,7 +167,7 @@ internal static class TensorProtoReader
             }
         }
 
-        return new ProtoValue(OnnxValueKind.Optional) { Contained = contained };
+        return new ProtoValue(OnnxValueType.ONNX_TYPE_OPTIONAL) { Contained = contained };
     }
 
     private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int position)
