@@ -6,6 +6,7 @@ A file is rewritten only when its bytes would change, so a second run touches no
 Needs Debian's python3-onnx (build/setup.sh installs it).
 """
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -255,7 +256,8 @@ def main(out_dir):
         path = out / name
         if path.exists() and path.read_bytes() == data:
             continue
-        tmp = path.with_suffix(".tmp")
+        # A name of this process's own: parallel project builds may run the generator at once.
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
         print(f"models: wrote {path}")
