@@ -77,6 +77,18 @@ def add():
     return finish(graph)
 
 
+def unused_initializer():
+    """Relu with a weight no node reads: ONNX Runtime warns while loading it, which tests its log routing."""
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        "unused_initializer",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+        [numpy_helper.from_array(np.zeros(3, dtype=np.float32), "forgotten_weight")],
+    )
+    return finish(graph)
+
+
 def dynamic_relu():
     """A symbolic batch dimension, to test shape descriptions and runs at several batch sizes."""
     graph = helper.make_graph(
@@ -245,6 +257,7 @@ MODELS = {
     "mobilenet-v2-random.onnx": mobilenet_v2,
     "colour-classifier-inverted.onnx": colour_classifier_inverted,
     "maps.onnx": maps,
+    "unused-initializer.onnx": unused_initializer,
 }
 
 

@@ -46,6 +46,27 @@ public sealed class ModelOptionsTests
     }
 
     [Fact]
+    public void RuntimesOwnWarnings_ReachTheHostsLogger()
+    {
+        var log = new ExecutionProviderTests.ListLogger();
+        var previous = Runtime.OrtLog.Logger;
+        Runtime.OrtLog.Logger = log;
+        try
+        {
+            using var model = OnnxModel.Load(RepoPaths.Model("unused-initializer.onnx"));
+        }
+        finally
+        {
+            Runtime.OrtLog.Logger = previous;
+        }
+
+        lock (log.Lines)
+        {
+            Assert.Contains(log.Lines, l => l.StartsWith("Warning: onnxruntime: ", StringComparison.Ordinal) && l.Contains("forgotten_weight", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void ConfigureSession_ReachesTheRuntimesOwnOptions()
     {
         // A free-dimension override is one of the runtime's options this SDK does not name itself.
