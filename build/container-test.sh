@@ -6,7 +6,8 @@
 #   2. `dotnet new edge-plugin` from the packed templates, against the packed Edge.* packages;
 #   3. `buildah bud` for linux/amd64, then `buildah run` of the plugin inside it on a sample image;
 #   4. `buildah bud` for linux/arm64 (the SDK stage runs on amd64 and cross-publishes, the final stage
-#      has no RUN), then checks the image's architecture and the arm64 native libraries inside it.
+#      has no RUN), then checks the image's architecture and the arm64 native libraries inside it;
+#   both images must carry Microsoft.ML.OnnxRuntime's libonnxruntime.so for their own platform alone.
 # Usage: build/container-test.sh [packages-folder]   (default artifacts/packages; run `dotnet pack Sdk.sln -c Release` first)
 # Needs root (buildah's chroot isolation), and apt packages buildah, debootstrap, file (build/setup.sh --test installs them).
 set -euo pipefail
@@ -129,6 +130,19 @@ echo "\$ buildah run container-demo:amd64 -- dotnet container-demo.dll -input /t
 "${bh[@]}" rm "$ctr" >/dev/null
 grep -q '^env.classification: red ' "$work/run-sample.txt"
 grep -q '^env.classification: blue ' "$work/run-sky.txt"
+# The publish names the runtime, so /app holds that platform's ONNX Runtime and no other platform's:
+# no runtimes/ tree, no onnxruntime*.dll (the package's build props copy those into x64/arm64 outputs).
+only_linux_natives() { # image
+  local ctr mnt found
+  ctr=$("${bh[@]}" from "$1")
+  mnt=$("${bh[@]}" mount "$ctr")
+  found=$(cd "$mnt/app" && ls -d runtimes onnxruntime*.dll ./*.dylib 2>/dev/null || true)
+  "${bh[@]}" umount "$ctr" >/dev/null
+  "${bh[@]}" rm "$ctr" >/dev/null
+  [[ -z $found ]] || { echo "$1 carries natives of other platforms: $found" >&2; return 1; }
+  echo "$1: /app has libonnxruntime.so for its platform alone"
+}
+only_linux_natives localhost/container-demo:amd64
 "${bh[@]}" inspect --type image --format 'amd64 image: arch={{.OCIv1.Architecture}} user={{.OCIv1.Config.User}} entrypoint={{.OCIv1.Config.Entrypoint}} workdir={{.OCIv1.Config.WorkingDir}}' localhost/container-demo:amd64
 
 # --- 4. arm64: build without emulation, inspect ---------------------------------------------------------
@@ -139,8 +153,9 @@ echo "arm64 image: arch=$arch"
 [[ "$arch" == arm64 ]]
 ctr=$("${bh[@]}" from localhost/container-demo:arm64)
 mnt=$("${bh[@]}" mount "$ctr")
-file -L "$mnt/app/libonnxruntime.so.1" "$mnt/app/libturbojpeg.so.0" "$mnt/bin/bash" | sed "s#$mnt##" | tee "$work/arm64-files.txt"
+file -L "$mnt/app/libonnxruntime.so" "$mnt/app/libonnxruntime_providers_shared.so" "$mnt/app/libturbojpeg.so.0" "$mnt/bin/bash" | sed "s#$mnt##" | tee "$work/arm64-files.txt"
 "${bh[@]}" umount "$ctr" >/dev/null
 "${bh[@]}" rm "$ctr" >/dev/null
-[[ $(grep -c 'ARM aarch64' "$work/arm64-files.txt") -eq 3 ]]
+[[ $(grep -c 'ARM aarch64' "$work/arm64-files.txt") -eq 4 ]]
+only_linux_natives localhost/container-demo:arm64
 step "container test passed"

@@ -13,7 +13,8 @@ test_packages=(ffmpeg libonnx-testdata libjpeg-turbo-progs mosquitto mosquitto-c
 
 packages=("${runtime_packages[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${test_packages[@]}")
-command -v npm >/dev/null || packages+=(npm)
+# npm installs s3rver for the tests.
+[[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null && packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,7 +31,6 @@ fi
 
 command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
 
-"$root/build/fetch-onnxruntime.sh"
 # Debian's interpreter: python3-onnx installs there, whatever python3 comes first on PATH.
 /usr/bin/python3 "$root/build/models/make_models.py" "$root/artifacts/models"
 if [[ "${1:-}" == "--test" ]]; then "$root/build/fetch-s3rver.sh"; fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares this machine (apt packages, ONNX Runtime, generated models, test servers) and runs every test.
+# Prepares this machine (apt packages, generated models, test servers) and runs every test.
 # Prints one closing line "tests: N passed, N failed, N skipped" and exits non-zero on any failure.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -109,15 +109,75 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
         Assert.Empty(missing.StandardOutput);
         Assert.Contains("error: Abaco mode needs the parameters in the MSG environment variable", missing.StandardError, StringComparison.Ordinal);
 
-        // --gpu asks for Auto: on this CPU-only machine (ORT from npm ships no CUDA provider libraries)
-        // the log names the provider the model runs on and why TensorRT and CUDA were passed over.
-        Assert.Matches("runs on CPU; skipped TensorRT: [^;]*libonnxruntime_providers_shared\\.so[^;]*; CUDA: [^\\n]*libonnxruntime_providers_shared\\.so", json.StandardError);
+        // --gpu asks for Auto and brings the GPU package: on this machine, which has no CUDA, the log names
+        // the provider the model runs on and the library each GPU provider could not find.
+        Assert.Matches(@"runs on CPU: TensorRT libraries not found \(lib[\w.]+\.so[\w.]*\); CUDA libraries not found \(lib[\w.]+\.so[\w.]*\)", json.StandardError);
         Assert.Matches("\"ExecutionProvider\": \\{\\s*(//[^\\n]*\\s*)*\"Name\": \"Auto\"", Read(project, "appsettings.json"));
         Assert.False(File.Exists(Path.Combine(project, "FunctionMessage.cs")));
         Assert.False(Directory.Exists(Path.Combine(project, "tests")));
         Assert.False(File.Exists(Path.Combine(project, "k8s", "deployment.yaml")));
-        Assert.Contains("FROM --platform=$TARGETPLATFORM ${CUDA_IMAGE} AS final", Read(project, "Dockerfile"), StringComparison.Ordinal);
         Assert.Contains("nvidia.com/gpu: 1", Read(project, Path.Combine("k8s", "job.yaml")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Gpu_ReferencesTheGpuPackageAndBuildsOnCuda13WithCudnn9ForAmd64Only()
+    {
+        var project = packed.Create("edge-plugin", "gpu-plugin", "--tests", "false", "--gpu");
+        var csproj = Read(project, "gpu-plugin.csproj");
+        var dockerfile = Read(project, "Dockerfile");
+
+        Assert.Contains($"<PackageReference Include=\"Microsoft.ML.OnnxRuntime.Gpu.Linux\" Version=\"{OnnxRuntimeVersion}\" />", csproj, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"Microsoft.ML.OnnxRuntime\"", csproj, StringComparison.Ordinal);
+        Assert.Matches(@"ARG CUDA_IMAGE=nvidia/cuda:13\.\d+\.\d+-cudnn-runtime-ubuntu24\.04\n", dockerfile);
+        Assert.Contains("CUDA 13", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("cuDNN 9", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("TensorRT 10", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("FROM cuda-${TENSORRT}-tensorrt AS final", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("RUN dotnet publish gpu-plugin.csproj -r linux-x64 ", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("--platform linux/amd64 -t gpu-plugin:0.1.0", dockerfile, StringComparison.Ordinal);
+        Assert.DoesNotContain("linux/arm64", dockerfile, StringComparison.Ordinal);
+        // The GPU package has no arm64 libraries, so the manifest must not offer arm64 either.
+        Assert.Matches("\"architectures\": \\[\\s*\"linux/amd64\"\\s*\\]", Read(project, "sage.json"));
+        Assert.False(Directory.Exists(Path.Combine(project, "gpu-natives")));
+    }
+
+    [Fact]
+    public void EdgePlugin_PublishForALinuxRuntime_CarriesThatRuntimesOnnxRuntimeAlone()
+    {
+        var project = packed.Create("edge-plugin", "publish-plugin", "--tests", "false");
+
+        Assert.Contains($"<PackageReference Include=\"Microsoft.ML.OnnxRuntime\" Version=\"{OnnxRuntimeVersion}\"", Read(project, "publish-plugin.csproj"), StringComparison.Ordinal);
+        Assert.Contains("RUN dotnet publish publish-plugin.csproj -a $TARGETARCH ", Read(project, "Dockerfile"), StringComparison.Ordinal);
+        foreach (var (rid, machine) in new[] { ("linux-x64", "x86-64"), ("linux-arm64", "aarch64") })
+        {
+            var output = Path.Combine(project, "publish", rid);
+            Succeeded(Dotnet(project, "publish", "-r", rid, "-c", "Release", "--no-self-contained", "-o", output, "-warnaserror"));
+            var files = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(output, f)).Order().ToArray();
+
+            Assert.Contains("libonnxruntime.so", files);
+            Assert.Contains("libonnxruntime_providers_shared.so", files);
+            Assert.Equal(machine, ElfMachine(Path.Combine(output, "libonnxruntime.so")));
+            // Windows, macOS and mobile libraries, and a runtimes/ tree for other platforms, have no place in a Linux image.
+            Assert.DoesNotContain(files, f => f.StartsWith("runtimes", StringComparison.Ordinal) || f.EndsWith(".dylib", StringComparison.Ordinal)
+                || f.EndsWith(".aar", StringComparison.Ordinal) || f.EndsWith(".lib", StringComparison.Ordinal) || f.StartsWith("onnxruntime", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>The version Directory.Packages.props pins for the native runtime packages, which the templates write into emitted projects.</summary>
+    private static string OnnxRuntimeVersion { get; } = System.Xml.Linq.XDocument.Load(Path.Combine(RepoPaths.Root, "Directory.Packages.props"))
+        .Descendants("PackageVersion").Single(e => (string?)e.Attribute("Include") == "Microsoft.ML.OnnxRuntime").Attribute("Version")!.Value;
+
+    private static string ElfMachine(string path)
+    {
+        // e_machine, two bytes at offset 18 of the ELF header: 0x3e x86-64, 0xb7 AArch64.
+        Span<byte> header = stackalloc byte[20];
+        using (var file = File.OpenRead(path))
+        {
+            file.ReadExactly(header);
+        }
+
+        Assert.True(header[..4].SequenceEqual("\u007fELF"u8), $"{path} is not an ELF file");
+        return BitConverter.ToUInt16(header[18..]) switch { 0x3e => "x86-64", 0xb7 => "aarch64", var other => $"0x{other:x}" };
     }
 
     [Fact]
@@ -228,7 +288,7 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
         var help = Tool.Run("dotnet", ["new", template, "--help", "--debug:custom-hive", packed.Hive], packed.Root);
 
         Succeeded(help);
-        foreach (var option in new[] { "--model", "--input", "--publisher", "--gpu", "--arch", "--manifest", "--tests", "--skip-restore", "--sdk-version" })
+        foreach (var option in new[] { "--model", "--input", "--publisher", "--gpu", "--arch", "--manifest", "--tests", "--skip-restore", "--sdk-version", "--onnxruntime-version" })
         {
             Assert.Matches(new Regex($"^  {Regex.Escape(option)}\\b", RegexOptions.Multiline), help.StandardOutput);
         }

@@ -18,7 +18,7 @@ namespace EdgePluginNamespace;
 #else
 /// <summary>Classifies each frame and publishes the best labels with their confidence.</summary>
 #endif
-internal sealed class Classifier(InferenceSession model, IConfiguration configuration) : FramePlugin
+internal sealed class Classifier(OnnxModel model, IConfiguration configuration) : FramePlugin
 {
     private readonly int _top = int.Parse(configuration["Plugin:top"] ?? "1", CultureInfo.InvariantCulture);
 
@@ -41,7 +41,7 @@ internal sealed class Classifier(InferenceSession model, IConfiguration configur
 }
 #else
 /// <summary>Classifies the one input an invocation names and publishes the best label: the function's whole output.</summary>
-internal sealed class Classifier(InferenceSession model) : FramePlugin
+internal sealed class Classifier(OnnxModel model) : FramePlugin
 {
     protected override async ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken)
     {
