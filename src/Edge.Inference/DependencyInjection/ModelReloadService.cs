@@ -1,11 +1,11 @@
-using Edge.Inference;
+using Edge.Plugin;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Edge.Plugin.Hosting;
+namespace Edge.Inference;
 
 /// <summary>How often the model reference is checked for a new version, bound from <c>Inference:Reload</c>.</summary>
 public sealed class ModelReloadOptions
