@@ -1,7 +1,10 @@
 /* The reference for the overhead benchmark: the same model, inputs, preallocated outputs and thread
  * settings as the .NET harness, driven through ONNX Runtime's C API with nothing in between.
  *
- * usage: ort_bench LIBONNXRUNTIME MODEL ITERATIONS INTRA_OP_THREADS
+ * usage: ort_bench LIBONNXRUNTIME MODEL ITERATIONS INTRA_OP_THREADS MODE
+ * MODE "run": OrtApi::Run with the output values passed in; "binding": every input and output bound
+ * once to an OrtIoBinding, then RunWithBinding, which is what OnnxModel.Run(OrtIoBinding) and
+ * OnnxModel.Run(Frame) call. Both pass a run-options object made once, as the .NET side does.
  * prints: ns_per_run=<mean over ITERATIONS after a warm-up> min_batch_ns=<fastest of 10 batches' means>
  *         cpu_ns_per_run=<calling thread's CPU time per run> min_batch_cpu_ns=<least of 10 batches'>
  *         process_cpu_ns_per_run=<the whole process's CPU time per run, over the same batches>
@@ -10,7 +13,9 @@
  * should equal the thread figure, which is what makes the thread figure the whole cost of a run).
  *
  * Only the OrtApi slots called here are declared, by zero-based index into struct OrtApi
- * (onnxruntime_c_api.h); every input and output must be a float tensor of fixed shape. */
+ * (onnxruntime_c_api.h; the same order as the managed package's OrtApi struct, which is how the
+ * IoBinding slots 133-137 were checked); every input and output must be a float tensor of fixed shape. */
+#include <string.h>
 #include <dlfcn.h>
 #include <time.h>
 
@@ -41,7 +46,10 @@ static double thread_cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 static double process_cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
 int main(int argc, char **argv) {
-  if (argc != 5) { fprintf(stderr, "usage: ort_bench LIB MODEL ITERATIONS INTRA_OP_THREADS\n"); return 2; }
+  if (argc != 6 || (strcmp(argv[5], "run") && strcmp(argv[5], "binding"))) {
+    fprintf(stderr, "usage: ort_bench LIB MODEL ITERATIONS INTRA_OP_THREADS run|binding\n"); return 2;
+  }
+  int bound = strcmp(argv[5], "binding") == 0;
   void *lib = dlopen(argv[1], RTLD_NOW);
   if (!lib) { fprintf(stderr, "%s\n", dlerror()); return 2; }
   ApiBase *(*get_base)(void) = (ApiBase *(*)(void))dlsym(lib, "OrtGetApiBase");
@@ -53,6 +61,9 @@ int main(int argc, char **argv) {
   check(FN(10, Status, void **)(&options), "CreateSessionOptions");
   check(FN(24, Status, void *, int)(options, atoi(argv[4])), "SetIntraOpNumThreads");
   check(FN(25, Status, void *, int)(options, 1), "SetInterOpNumThreads");
+  /* OnnxModelOptions.AllowSpinning defaults to true and OnnxModel always writes both entries. */
+  check(FN(130, Status, void *, const char *, const char *)(options, "session.intra_op.allow_spinning", "1"), "AddSessionConfigEntry");
+  check(FN(130, Status, void *, const char *, const char *)(options, "session.inter_op.allow_spinning", "1"), "AddSessionConfigEntry");
   check(FN(7, Status, void *, const char *, void *, void **)(env, argv[2], options, &session), "CreateSession");
   check(FN(69, Status, int, int, void **)(1, 0, &memory), "CreateCpuMemoryInfo");
   check(FN(78, Status, void **)(&allocator), "GetAllocatorWithDefaultOptions");
@@ -69,16 +80,26 @@ int main(int argc, char **argv) {
     outputs[i] = tensor_for(session, i, 0, memory);
   }
 
+  void *run_options, *binding = NULL;
+  check(FN(39, Status, void **)(&run_options), "CreateRunOptions");
+  if (bound) {
+    check(FN(134, Status, void *, void **)(session, &binding), "CreateIoBinding");
+    for (size_t i = 0; i < input_count; i++) check(FN(136, Status, void *, const char *, void *)(binding, input_names[i], inputs[i]), "BindInput");
+    for (size_t i = 0; i < output_count; i++) check(FN(137, Status, void *, const char *, void *)(binding, output_names[i], outputs[i]), "BindOutput");
+  }
   Status (*run)(void *, void *, char **, void **, size_t, char **, size_t, void **) = api[9];
+  Status (*run_bound)(void *, void *, void *) = api[133];
+#define RUN_ONCE() check(bound ? run_bound(session, run_options, binding) \
+                           : run(session, run_options, input_names, inputs, input_count, output_names, output_count, outputs), "Run")
   long warmup = iterations / 10 + 1;
-  for (long k = 0; k < warmup; k++) check(run(session, NULL, input_names, inputs, input_count, output_names, output_count, outputs), "Run");
+  for (long k = 0; k < warmup; k++) RUN_ONCE();
   /* Ten batches: the mean of all, and the fastest batch's mean, which other load on the machine disturbs least. */
   long batch = iterations / 10 > 0 ? iterations / 10 : 1;
   /* The process window encloses the thread window, so process >= thread means no other thread worked. */
   double process_start = process_cpu_ns(), start = now_ns(), cpu_start = thread_cpu_ns(), best = 1e300, best_cpu = 1e300;
   for (int b = 0; b < 10; b++) {
     double batch_start = now_ns(), batch_cpu_start = thread_cpu_ns();
-    for (long k = 0; k < batch; k++) check(run(session, NULL, input_names, inputs, input_count, output_names, output_count, outputs), "Run");
+    for (long k = 0; k < batch; k++) RUN_ONCE();
     double cpu_mean = (thread_cpu_ns() - batch_cpu_start) / (double)batch;
     double mean = (now_ns() - batch_start) / (double)batch;
     if (mean < best) best = mean;
