@@ -163,9 +163,9 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
         }
     }
 
-    /// <summary>The version Directory.Packages.props pins for the native runtime packages, which the templates write into emitted projects.</summary>
+    /// <summary>The version Directory.Packages.props pins for the runtime packages (EdgeOnnxRuntimeVersion), which the templates write into emitted projects.</summary>
     private static string OnnxRuntimeVersion { get; } = System.Xml.Linq.XDocument.Load(Path.Combine(RepoPaths.Root, "Directory.Packages.props"))
-        .Descendants("PackageVersion").Single(e => (string?)e.Attribute("Include") == "Microsoft.ML.OnnxRuntime").Attribute("Version")!.Value;
+        .Descendants("EdgeOnnxRuntimeVersion").Single().Value;
 
     private static string ElfMachine(string path)
     {
