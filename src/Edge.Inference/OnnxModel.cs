@@ -100,6 +100,14 @@ public sealed partial class OnnxModel : IDisposable
                 continue;
             }
 
+            if (candidate.Kind == ProviderKind.TensorRt && ExecutionProviders.Resolve(options.ExecutionProvider.Name).Kind == ProviderKind.Auto)
+            {
+                // ONNX Runtime's advice: CUDA behind TensorRT in the same session takes the nodes
+                // TensorRT refuses, which would otherwise fall to the CPU. If CUDA cannot attach, the
+                // CUDA attempt after this one says why.
+                _ = ExecutionProviders.TryAppend(sessionOptions, ExecutionProviders.Resolve("CUDA"), options.ExecutionProvider, compiled);
+            }
+
             options.ConfigureSession?.Invoke(sessionOptions);
             InferenceSession session;
             try
@@ -152,7 +160,7 @@ public sealed partial class OnnxModel : IDisposable
                 GraphOptimization.Extended => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
                 _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
             };
-            sessionOptions.ExecutionMode = options.ExecutionMode == OperatorScheduling.Parallel ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL;
+            sessionOptions.ExecutionMode = options.OperatorScheduling == OperatorScheduling.Parallel ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL;
             if (options.IntraOpThreads > 0)
             {
                 sessionOptions.IntraOpNumThreads = options.IntraOpThreads;
@@ -233,7 +241,8 @@ public sealed partial class OnnxModel : IDisposable
     /// Runs an image model on a frame: resizes, converts and normalises the pixels straight into the
     /// model's input tensor (see <see cref="OnnxModelOptions.Preprocessing"/>), then runs through an IO
     /// binding made once. A steady stream of same-sized frames allocates no managed memory.
-    /// The result is valid until the next frame run on this model.
+    /// Frame runs on one model take turns, and share one result: it is valid until the next frame run
+    /// on this model, so read it before another thread runs a frame (or give each thread its model).
     /// </summary>
     /// <exception cref="InferenceException">The model does not take one image input, or the run failed.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled during the run.</exception>
@@ -243,6 +252,8 @@ public sealed partial class OnnxModel : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_frameGate)
         {
+            // Dispose may have run while this call waited for the gate.
+            ObjectDisposedException.ThrowIf(_disposed, this);
             _frameRunner ??= new FrameRunner(this);
             _frameRunner.Prepare(frame);
             Run(_frameRunner.Binding, cancellationToken);
@@ -305,7 +316,14 @@ public sealed partial class OnnxModel : IDisposable
             throw new InvalidOperationException("Profiling is off for this model; set OnnxModelOptions.ProfilingPrefix before loading.");
         }
 
-        return Session.EndProfiling();
+        try
+        {
+            return Session.EndProfiling();
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InferenceException($"Ending the profile of {Source} failed: {OrtLog.Shorten(e.Message)}", e);
+        }
     }
 
     /// <summary>
@@ -428,18 +446,23 @@ public sealed partial class OnnxModel : IDisposable
         return text.ToString();
     }
 
-    /// <summary>Releases the runtime's session and every tensor the model made.</summary>
+    /// <summary>
+    /// Releases the runtime's session and every tensor the model made. Frame runs waiting their turn
+    /// then fail with <see cref="ObjectDisposedException"/>; other runs must have ended (ReloadableModel
+    /// disposes a model only once its last lease is done).
+    /// </summary>
     public void Dispose()
     {
-        if (_disposed)
-        {
-            return;
-        }
-
-        _disposed = true;
         lock (_frameGate)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             _frameRunner?.Dispose();
+            _frameRunner = null;
         }
 
         Interlocked.Exchange(ref _spareRunOptions, null)?.Dispose();

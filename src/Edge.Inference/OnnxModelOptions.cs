@@ -39,7 +39,7 @@ public sealed class OnnxModelOptions
     public int InterOpThreads { get; set; }
 
     /// <summary>Sequential (default) or parallel operator scheduling.</summary>
-    public OperatorScheduling ExecutionMode { get; set; } = OperatorScheduling.Sequential;
+    public OperatorScheduling OperatorScheduling { get; set; } = OperatorScheduling.Sequential;
 
     /// <summary>
     /// Whether idle worker threads spin before sleeping. Spinning (the runtime's default) lowers latency
@@ -91,9 +91,9 @@ public sealed class OnnxModelOptions
             throw new ArgumentOutOfRangeException(nameof(GraphOptimization), GraphOptimization, "Unknown graph optimisation level.");
         }
 
-        if (!Enum.IsDefined(ExecutionMode))
+        if (!Enum.IsDefined(OperatorScheduling))
         {
-            throw new ArgumentOutOfRangeException(nameof(ExecutionMode), ExecutionMode, "ExecutionMode must be Sequential or Parallel.");
+            throw new ArgumentOutOfRangeException(nameof(OperatorScheduling), OperatorScheduling, "OperatorScheduling must be Sequential or Parallel.");
         }
 
         ArgumentNullException.ThrowIfNull(ExecutionProvider);

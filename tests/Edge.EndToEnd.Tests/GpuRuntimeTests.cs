@@ -44,17 +44,19 @@ public sealed class GpuRuntimeTests
         Assert.Equal(string.Empty, result.StandardOutput);
     }
 
-    [Fact]
-    public void LibraryOlderThanTheManagedPackage_ExitsThreeNamingBothVersions()
+    [Theory]
+    [InlineData("1.17.0", "is version 1.17.0, older than Microsoft.ML.OnnxRuntime.Managed 1.30.0")]
+    [InlineData("1.30.0", "is version 1.30.0 but does not offer C API version 30")]
+    public void LibraryTheManagedPackageCannotUse_ExitsThreeNamingBothVersions(string version, string expected)
     {
         var folder = Directory.CreateTempSubdirectory("edge-old-ort-").FullName;
         var source = Path.Combine(folder, "old_ort.c");
-        // Just enough of ONNX Runtime 1.17's entry point to be asked its version and API level.
-        File.WriteAllText(source, """
+        // Just enough of ONNX Runtime's entry point to be asked its version and API level, answering no.
+        File.WriteAllText(source, $$"""
             #include <stddef.h>
             typedef struct { const void* (*GetApi)(unsigned); const char* (*GetVersionString)(void); } OrtApiBase;
             static const void* get_api(unsigned version) { return NULL; }
-            static const char* version(void) { return "1.17.0"; }
+            static const char* version(void) { return "{{version}}"; }
             static const OrtApiBase base = { get_api, version };
             const OrtApiBase* OrtGetApiBase(void) { return &base; }
             """);
@@ -65,7 +67,7 @@ public sealed class GpuRuntimeTests
         var result = SamplePlugin.Run(["-input", SamplePlugin.Data("sky.jpg"), "-model", Model], new Dictionary<string, string?> { ["EDGE_ONNXRUNTIME_PATH"] = folder });
 
         Assert.Equal(3, result.ExitCode);
-        Assert.Contains($"ONNX Runtime at {library} (EDGE_ONNXRUNTIME_PATH folder) is version 1.17.0, older than Microsoft.ML.OnnxRuntime.Managed 1.30.0", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains($"ONNX Runtime at {library} (EDGE_ONNXRUNTIME_PATH folder) {expected}", result.StandardError, StringComparison.Ordinal);
         Assert.Contains("Install ONNX Runtime 1.30 or newer", result.StandardError, StringComparison.Ordinal);
         Assert.Equal(string.Empty, result.StandardOutput);
     }

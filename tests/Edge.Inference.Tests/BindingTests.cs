@@ -42,20 +42,14 @@ public sealed class BindingTests
         binding.BindInput("b", b);
         binding.BindOutput("sum", c);
         using var stopping = new CancellationTokenSource();
-        for (var i = 0; i < 20; i++)
+
+        var allocated = LeastAllocated(1000, () =>
         {
             model.Run(binding, stopping.Token);
             model.Run(binding);
-        }
+        });
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
-        {
-            model.Run(binding, stopping.Token);
-            model.Run(binding);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
         Assert.Equal([3f, 3f, 3f, 3f], sum);
     }
 
@@ -66,18 +60,10 @@ public sealed class BindingTests
         using var frame = ModelTests.SolidFrame(640, 480, 10, 200, 10);
         using var stopping = new CancellationTokenSource();
         var top = new Prediction[1];
-        for (var i = 0; i < 10; i++)
-        {
-            Scores.Top(model.Run(frame, stopping.Token)[0], model.Labels, top);
-        }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++)
-        {
-            Scores.Top(model.Run(frame, stopping.Token)["probabilities"], model.Labels, top);
-        }
+        var allocated = LeastAllocated(50, () => Scores.Top(model.Run(frame, stopping.Token)["probabilities"], model.Labels, top));
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
         Assert.Equal("green", top[0].Label);
     }
 
@@ -113,5 +99,32 @@ public sealed class BindingTests
 
         Assert.Contains("add.onnx", error.Message, StringComparison.Ordinal);
         Assert.IsType<OnnxRuntimeException>(error.InnerException);
+    }
+
+    /// <summary>
+    /// The fewest bytes this thread allocated in any of five windows of <paramref name="runs"/> calls,
+    /// after a warm-up: the runtime's own first-call work (tiering, a type load) can land in one window,
+    /// but a steady allocation shows in all of them.
+    /// </summary>
+    private static long LeastAllocated(int runs, Action body)
+    {
+        for (var i = 0; i < runs; i++)
+        {
+            body();
+        }
+
+        var least = long.MaxValue;
+        for (var window = 0; window < 5; window++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < runs; i++)
+            {
+                body();
+            }
+
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        return least;
     }
 }

@@ -15,9 +15,16 @@ public sealed class ModelOptionsTests
         using var x = Values.Tensor(Enumerable.Repeat(0.5f, 64 * 256).ToArray(), 64, 256);
         using var cts = new CancellationTokenSource();
 
+        using var started = new ManualResetEventSlim();
         var clock = Stopwatch.StartNew();
-        var run = Task.Run(() => model.Run(new Dictionary<string, OrtValue> { [iterationsName] = iterations, [xName] = x }, cts.Token));
-        Thread.Sleep(200);
+        var run = Task.Run(() =>
+        {
+            started.Set();
+            return model.Run(new Dictionary<string, OrtValue> { [iterationsName] = iterations, [xName] = x }, cts.Token);
+        });
+        // On a loaded machine the task may start late; cancelling before the run began would test only the early check.
+        Assert.True(started.Wait(TimeSpan.FromSeconds(60)), "the run's task never started");
+        Thread.Sleep(300);
         Assert.False(run.IsCompleted, "the long run ended before it was cancelled");
         cts.Cancel();
 
@@ -143,7 +150,7 @@ public sealed class ModelOptionsTests
     [InlineData(OperatorScheduling.Sequential, false, GraphOptimization.Extended)]
     public void ThreadingAndOptimisationSettings_GiveTheSameAnswer(OperatorScheduling mode, bool spin, GraphOptimization level)
     {
-        var options = new OnnxModelOptions { ExecutionMode = mode, AllowSpinning = spin, GraphOptimization = level, IntraOpThreads = 2, InterOpThreads = 2 };
+        var options = new OnnxModelOptions { OperatorScheduling = mode, AllowSpinning = spin, GraphOptimization = level, IntraOpThreads = 2, InterOpThreads = 2 };
         options.ConfigEntries["model.use_env_allocators"] = "0";
         using var model = OnnxModel.Load(RepoPaths.Model("colour-classifier.onnx"), options);
         using var frame = ModelTests.SolidFrame(32, 32, 10, 200, 10);
@@ -154,12 +161,12 @@ public sealed class ModelOptionsTests
     }
 
     [Fact]
-    public void UnknownExecutionMode_IsRejected()
+    public void UnknownOperatorScheduling_IsRejected()
     {
-        var options = new OnnxModelOptions { ExecutionMode = (OperatorScheduling)7 };
+        var options = new OnnxModelOptions { OperatorScheduling = (OperatorScheduling)7 };
 
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => OnnxModel.Load(RepoPaths.Model("add.onnx"), options));
 
-        Assert.Contains("ExecutionMode", error.Message, StringComparison.Ordinal);
+        Assert.Contains("OperatorScheduling", error.Message, StringComparison.Ordinal);
     }
 }

@@ -159,6 +159,19 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void RunFrame_AfterDispose_ThrowsObjectDisposed_AndDisposeTwiceIsHarmless()
+    {
+        var model = OnnxModel.Load(RepoPaths.Model("colour-classifier.onnx"));
+        using var frame = SolidFrame(8, 8, 200, 10, 10);
+        _ = model.Run(frame);
+
+        model.Dispose();
+        model.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => model.Run(frame));
+    }
+
+    [Fact]
     public void Run_CancelledToken_ThrowsBeforeRunning()
     {
         using var model = OnnxModel.Load(RepoPaths.Model("add.onnx"));

@@ -93,7 +93,7 @@ public sealed class RuntimeLibraryTests
         var runtime = NativeRuntime.Load();
 
         NativeRuntime.Check(runtime, NativeRuntime.ManagedVersion);
-        Assert.True(runtime.OffersApi(30));
+        Assert.True(runtime.OffersApi((uint)NativeRuntime.ManagedVersion.Minor));
         Assert.Equal("runtime package", runtime.Source);
     }
 
@@ -114,6 +114,8 @@ public sealed class RuntimeLibraryTests
     [InlineData("1.30.0", 1, 30, 0)]
     [InlineData("1.17.3-dev+abc", 1, 17, 3)]
     [InlineData("1.30.0+f2c39fe2f838cf35ce7da92824f5a5e3ee6e88a7", 1, 30, 0)]
+    [InlineData("1.30", 1, 30, 0)]
+    [InlineData("not a version", 0, 0, 0)]
     public void Version_Parses(string text, int major, int minor, int build)
     {
         Assert.Equal(new Version(major, minor, build), NativeRuntime.ParseVersion(text));

@@ -22,7 +22,7 @@ public sealed class InferenceOptions
     public GraphOptimization GraphOptimization { get; set; } = GraphOptimization.All;
 
     /// <summary>Sequential (default) or parallel operator scheduling.</summary>
-    public OperatorScheduling ExecutionMode { get; set; } = OperatorScheduling.Sequential;
+    public OperatorScheduling OperatorScheduling { get; set; } = OperatorScheduling.Sequential;
 
     /// <summary>Whether idle ORT threads spin before sleeping; turn off on shared nodes.</summary>
     public bool AllowSpinning { get; set; } = true;
@@ -50,7 +50,7 @@ public sealed class InferenceOptions
         IntraOpThreads = IntraOpThreads,
         InterOpThreads = InterOpThreads,
         GraphOptimization = GraphOptimization,
-        ExecutionMode = ExecutionMode,
+        OperatorScheduling = OperatorScheduling,
         AllowSpinning = AllowSpinning,
         OptimizedModelPath = OptimizedModelPath,
         ProfilingPrefix = ProfilingPrefix,

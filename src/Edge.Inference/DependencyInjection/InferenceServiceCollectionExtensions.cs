@@ -104,7 +104,9 @@ public static partial class InferenceServiceCollectionExtensions
                 }
             }
 
-            if (!string.IsNullOrWhiteSpace(options.RuntimePath) && !File.Exists(options.RuntimePath) && !Directory.Exists(options.RuntimePath))
+            // EDGE_ONNXRUNTIME_PATH wins over the setting, so a stale setting under it does not matter.
+            if (!string.IsNullOrWhiteSpace(options.RuntimePath) && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(OnnxRuntimeLibrary.PathVariable))
+                && !File.Exists(options.RuntimePath) && !Directory.Exists(options.RuntimePath))
             {
                 failures.Add($"Inference:RuntimePath: {options.RuntimePath} does not exist; give the ONNX Runtime library file or its folder, or leave it unset to use the runtime package.");
             }

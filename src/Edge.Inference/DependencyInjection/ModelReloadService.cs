@@ -80,8 +80,19 @@ internal sealed partial class ModelReloadService(
                 }
 
                 // Loading takes as long as it takes, on this thread: frames keep running on the current model meanwhile.
-                var next = OnnxModel.Load(path, inference.Value.ToModelOptions());
-                model.Swap(next);
+                var options = inference.Value.ToModelOptions();
+                options.Logger = logger;
+                var next = OnnxModel.Load(path, options);
+                try
+                {
+                    model.Swap(next);
+                }
+                catch
+                {
+                    next.Dispose();
+                    throw;
+                }
+
                 LogSwapped(logger, current, path, next.Describe());
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)

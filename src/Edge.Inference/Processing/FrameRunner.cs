@@ -56,15 +56,23 @@ internal sealed class FrameRunner : IDisposable
         }
 
         _writer = new ImageTensorWriter(model.Options.Preprocessing);
-        Binding = model.Session.CreateIoBinding();
         var outputs = new float[model.Outputs.Count][];
         _outputValues = new OrtValue[outputs.Length];
-        for (var i = 0; i < outputs.Length; i++)
+        Binding = model.Session.CreateIoBinding();
+        try
         {
-            var shape = model.Outputs[i].Shape.ToArray();
-            outputs[i] = new float[checked((int)shape.Aggregate(1L, (a, b) => a * b))];
-            _outputValues[i] = OrtValue.CreateTensorValueFromMemory(outputs[i], shape);
-            Binding.BindOutput(model.Outputs[i].Name, _outputValues[i]);
+            for (var i = 0; i < outputs.Length; i++)
+            {
+                var shape = model.Outputs[i].Shape.ToArray();
+                outputs[i] = Pinned<float>(shape.Aggregate(1L, (a, b) => a * b), model.Outputs[i].Name);
+                _outputValues[i] = OrtValue.CreateTensorValueFromMemory(outputs[i], shape);
+                Binding.BindOutput(model.Outputs[i].Name, _outputValues[i]);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
         }
 
         Result = new InferenceResult(model.Outputs, outputs);
@@ -86,15 +94,15 @@ internal sealed class FrameRunner : IDisposable
             // Only a model of free height or width sees a new size, and then rebinds once per size change.
             _inputValue?.Dispose();
             long[] shape = _channelsFirst ? [1, 3, height, width] : [1, height, width, 3];
-            var length = checked(3 * width * height);
+            var length = 3L * width * height;
             if (_input.ElementType == TensorElementType.Float)
             {
-                _floats = new float[length];
+                _floats = Pinned<float>(length, _input.Name);
                 _inputValue = OrtValue.CreateTensorValueFromMemory(_floats, shape);
             }
             else
             {
-                _bytes = new byte[length];
+                _bytes = Pinned<byte>(length, _input.Name);
                 _inputValue = OrtValue.CreateTensorValueFromMemory(_bytes, shape);
             }
 
@@ -120,12 +128,26 @@ internal sealed class FrameRunner : IDisposable
         _inputValue?.Dispose();
         foreach (var output in _outputValues)
         {
-            output.Dispose();
+            output?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// An array ONNX Runtime holds for the model's life: on the pinned heap, so that it neither moves
+    /// nor leaves pinned holes in the young generations.
+    /// </summary>
+    private T[] Pinned<T>(long length, string name)
+    {
+        if (length > Array.MaxLength)
+        {
+            throw new InferenceException($"Tensor '{name}' of {_model.Source} would hold {length} values, more than one array can ({Array.MaxLength}).");
+        }
+
+        return GC.AllocateArray<T>((int)length, pinned: true);
     }
 }
 
-/// <summary>The outputs of one run on a frame. Valid until the next frame run on the same session.</summary>
+/// <summary>The outputs of one run on a frame. Valid until the next frame run on the same model.</summary>
 public sealed class InferenceResult
 {
     private readonly IReadOnlyList<TensorInfo> _info;

@@ -17,12 +17,13 @@ internal static class ProviderLibraries
             ProviderKind.TensorRt => "libonnxruntime_providers_tensorrt.so",
             _ => null,
         };
-        if (file is null || !OperatingSystem.IsLinux())
+        // Only a library whose file we know has a folder to look for its provider libraries in.
+        if (file is null || !OperatingSystem.IsLinux() || !Path.IsPathRooted(OnnxRuntimeLibrary.LibraryPath))
         {
             return null;
         }
 
-        var folder = Path.GetDirectoryName(OnnxRuntimeLibrary.LibraryPath) ?? ".";
+        var folder = Path.GetDirectoryName(OnnxRuntimeLibrary.LibraryPath)!;
         var path = Path.Combine(folder, file);
         if (!File.Exists(path))
         {

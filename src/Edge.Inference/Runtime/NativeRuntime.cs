@@ -50,8 +50,19 @@ internal static class NativeRuntime
             var runtime = string.IsNullOrWhiteSpace(explicitPath)
                 ? OpenFromPackage()
                 : Open(Candidates(explicitPath, source));
-            Check(runtime, ManagedVersion);
-            Install(runtime, explicitPath is { Length: > 0 });
+            try
+            {
+                Check(runtime, ManagedVersion);
+                Install(runtime, explicitPath is { Length: > 0 });
+                OrtLog.CreateEnvironment();
+            }
+            catch
+            {
+                // A refused library must not stay mapped beside whichever one a retry picks.
+                NativeLibrary.Free(runtime.Handle);
+                throw;
+            }
+
             s_loaded = runtime;
             return runtime;
         }
@@ -119,11 +130,18 @@ internal static class NativeRuntime
     /// <summary>Refuses a library older than the managed package, which would fail later with a bare "API version" error.</summary>
     internal static void Check(LoadedRuntime runtime, Version managed)
     {
-        if (runtime.Version < new Version(managed.Major, managed.Minor, 0) || !runtime.OffersApi((uint)managed.Minor))
+        var install = $"Install ONNX Runtime {managed.Major}.{managed.Minor} or newer: the Microsoft.ML.OnnxRuntime or Microsoft.ML.OnnxRuntime.Gpu.Linux package, or (on a Jetson) a JetPack build at {PathVariable}.";
+        if (runtime.Version < new Version(managed.Major, managed.Minor, 0))
         {
             throw new InferenceException(
-                $"ONNX Runtime at {runtime.Location} ({runtime.Source}) is version {runtime.VersionText}, older than Microsoft.ML.OnnxRuntime.Managed {managed.ToString(3)} in this application, which needs native {managed.Major}.{managed.Minor} or newer. " +
-                $"Install ONNX Runtime {managed.Major}.{managed.Minor} or newer: the Microsoft.ML.OnnxRuntime or Microsoft.ML.OnnxRuntime.Gpu.Linux package, or (on a Jetson) a JetPack build at {PathVariable}.");
+                $"ONNX Runtime at {runtime.Location} ({runtime.Source}) is version {runtime.VersionText}, older than Microsoft.ML.OnnxRuntime.Managed {managed.ToString(3)} in this application, which needs native {managed.Major}.{managed.Minor} or newer. {install}");
+        }
+
+        // ONNX Runtime 1.x numbers its C API by the minor version, and the managed package asks for its own.
+        if (managed.Major == 1 && !runtime.OffersApi((uint)managed.Minor))
+        {
+            throw new InferenceException(
+                $"ONNX Runtime at {runtime.Location} ({runtime.Source}) is version {runtime.VersionText} but does not offer C API version {managed.Minor}, which Microsoft.ML.OnnxRuntime.Managed {managed.ToString(3)} in this application asks for. {install}");
         }
     }
 
@@ -137,8 +155,9 @@ internal static class NativeRuntime
         }
         catch (InvalidOperationException) when (!isExplicit)
         {
-            // Something set a resolver first (the managed package itself, if ORT was used before us).
-            // The library it found serves the default case; an explicit choice it cannot honour.
+            // Something set a resolver first: the managed package itself, when ORT was used before
+            // Edge.Inference. It probes the same runtime package folders we did, so the file named
+            // here is, in all but odd layouts, the one it found; an explicit choice it cannot honour.
         }
         catch (InvalidOperationException e)
         {
@@ -161,8 +180,11 @@ internal static class NativeRuntime
         return new LoadedRuntime(handle, (nint)apiBase, ParseVersion(text), text, location, source);
     }
 
+    /// <summary>Three parts always ("1.30" is 1.30.0), so that comparisons do not refuse a bare major.minor.</summary>
     internal static Version ParseVersion(string text) =>
-        Version.TryParse(text.Split('-', '+')[0], out var version) ? version : new Version(0, 0);
+        Version.TryParse(text.Split('-', '+')[0], out var version)
+            ? new Version(version.Major, version.Minor, Math.Max(version.Build, 0))
+            : new Version(0, 0, 0);
 
     private static Version ReadManagedVersion(Assembly assembly)
     {
@@ -227,11 +249,13 @@ internal static class NativeRuntime
                     && ulong.TryParse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var end)
                     && (ulong)symbol >= start && (ulong)symbol < end)
                 {
-                    return fields[5].Trim();
+                    // A file replaced on disk since it was mapped reads "path (deleted)".
+                    var path = fields[5].Trim();
+                    return path.EndsWith(" (deleted)", StringComparison.Ordinal) ? path[..^" (deleted)".Length] : path;
                 }
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
 

@@ -39,12 +39,9 @@ public static class OnnxRuntimeLibrary
     /// <summary>
     /// Opens the library and creates ONNX Runtime's environment, once per process. <paramref name="runtimePath"/>
     /// (a file or folder; <see cref="PathVariable"/> wins over it) chooses a library other than the runtime package's.
-    /// Only the first call chooses.
+    /// Only the first call chooses, and <see cref="Version"/>, <see cref="LibraryPath"/> and loading a model
+    /// each count as one; call this first, before any other ONNX Runtime API.
     /// </summary>
     /// <exception cref="InferenceException">No library was found, or it is older than the managed package; the message says what to install.</exception>
-    public static void EnsureLoaded(string? runtimePath = null)
-    {
-        _ = NativeRuntime.Load(runtimePath);
-        OrtLog.CreateEnvironment();
-    }
+    public static void EnsureLoaded(string? runtimePath = null) => _ = NativeRuntime.Load(runtimePath);
 }

@@ -24,7 +24,7 @@ internal static class OrtLog
         set => s_logger = value;
     }
 
-    /// <summary>Creates ORT's environment with our logger, unless someone created it already.</summary>
+    /// <summary>Creates ORT's environment with our logger, unless someone created it already (then ORT logs to stderr itself).</summary>
     public static void CreateEnvironment()
     {
         if (OrtEnv.IsCreated)
@@ -38,7 +38,14 @@ internal static class OrtLog
             logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
             loggingFunction = Callback,
         };
-        OrtEnv.CreateInstanceWithOptions(ref options);
+        try
+        {
+            OrtEnv.CreateInstanceWithOptions(ref options);
+        }
+        catch (OnnxRuntimeException) when (OrtEnv.IsCreated)
+        {
+            // Another caller, not through Edge.Inference, created it between the check and here.
+        }
     }
 
     public static Capture StartCapture() => new();
