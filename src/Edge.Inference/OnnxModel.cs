@@ -16,6 +16,7 @@ public sealed partial class OnnxModel : IDisposable
     private readonly Lock _frameGate = new();
     private FrameRunner? _frameRunner;
     private RunOptions? _spareRunOptions;
+    private TokenRunOptions? _tokenRunOptions;
     private bool _disposed;
 
     private OnnxModel(InferenceSession session, string source, OnnxModelOptions options, ExecutionProviderChoice providerChoice)
@@ -327,41 +328,61 @@ public sealed partial class OnnxModel : IDisposable
     }
 
     /// <summary>
-    /// Runs with a run-options object whose terminate flag the token sets. One is kept for reuse, so a
-    /// steady run allocates none; a concurrent run makes its own.
+    /// Runs with a run-options object whose terminate flag the token sets. A plugin passes the same
+    /// stopping token frame after frame, so the run options stay registered with the last token seen
+    /// and a steady run neither registers nor allocates; a concurrent run, or one with another token,
+    /// makes its own.
     /// </summary>
     private TResult WithRunOptions<TState, TResult>(TState state, Func<InferenceSession, RunOptions, TState, TResult> run, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var runOptions = Interlocked.Exchange(ref _spareRunOptions, null) ?? new RunOptions();
-        var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(static options => ((RunOptions)options!).Terminate = true, runOptions)
-            : default;
+        if (!cancellationToken.CanBeCanceled)
+        {
+            var plain = Interlocked.Exchange(ref _spareRunOptions, null) ?? new RunOptions();
+            try
+            {
+                return run(Session, plain, state);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw RunFailed(e);
+            }
+            finally
+            {
+                if (Interlocked.CompareExchange(ref _spareRunOptions, plain, null) is not null)
+                {
+                    plain.Dispose();
+                }
+            }
+        }
+
+        var bound = Interlocked.Exchange(ref _tokenRunOptions, null);
+        if (bound is null || bound.Token != cancellationToken)
+        {
+            bound?.Dispose();
+            bound = new TokenRunOptions(cancellationToken);
+        }
+
         try
         {
-            return run(Session, runOptions, state);
+            return run(Session, bound.Options, state);
         }
         catch (OnnxRuntimeException e)
         {
-            registration.Dispose();
             cancellationToken.ThrowIfCancellationRequested();
-            throw new InferenceException($"Running {Source} failed: {OrtLog.Shorten(e.Message)}", e);
+            throw RunFailed(e);
         }
         finally
         {
-            // Dispose waits for a callback already running, so the terminate flag is final after it.
-            registration.Dispose();
-            if (cancellationToken.IsCancellationRequested)
+            // A cancelled token stays cancelled: its run options, terminated for good, go with it.
+            if (cancellationToken.IsCancellationRequested || Interlocked.CompareExchange(ref _tokenRunOptions, bound, null) is not null)
             {
-                runOptions.Terminate = false;
-            }
-
-            if (Interlocked.CompareExchange(ref _spareRunOptions, runOptions, null) is not null)
-            {
-                runOptions.Dispose();
+                bound.Dispose();
             }
         }
     }
+
+    private InferenceException RunFailed(OnnxRuntimeException e) => new($"Running {Source} failed: {OrtLog.Shorten(e.Message)}", e);
 
     private void WithRunOptions(OrtIoBinding binding, Action<InferenceSession, RunOptions, OrtIoBinding> run, CancellationToken cancellationToken) =>
         WithRunOptions((binding, run), static (session, options, state) =>
@@ -466,6 +487,30 @@ public sealed partial class OnnxModel : IDisposable
         }
 
         Interlocked.Exchange(ref _spareRunOptions, null)?.Dispose();
+        Interlocked.Exchange(ref _tokenRunOptions, null)?.Dispose();
         Session.Dispose();
+    }
+
+    /// <summary>Run options whose terminate flag one token sets, for as long as they are kept.</summary>
+    private sealed class TokenRunOptions : IDisposable
+    {
+        private readonly CancellationTokenRegistration _registration;
+
+        public TokenRunOptions(CancellationToken token)
+        {
+            Token = token;
+            _registration = token.UnsafeRegister(static options => ((RunOptions)options!).Terminate = true, Options);
+        }
+
+        public RunOptions Options { get; } = new();
+
+        public CancellationToken Token { get; }
+
+        public void Dispose()
+        {
+            // Dispose waits for a callback already running, so nothing touches the options after it.
+            _registration.Dispose();
+            Options.Dispose();
+        }
     }
 }

@@ -88,6 +88,30 @@ public sealed class BindingTests
     }
 
     [Fact]
+    public void TokenCancelledBetweenRuns_DoesNotStopARunWithTheNextToken()
+    {
+        using var model = OnnxModel.Load(RepoPaths.Model("add.onnx"));
+        using var a = Values.Tensor(new float[] { 1, 1, 1, 1 }, 1, 4);
+        var sum = new float[4];
+        using var c = Values.Tensor(sum, 1, 4);
+        using var binding = model.Session.CreateIoBinding();
+        binding.BindInput("a", a);
+        binding.BindInput("b", a);
+        binding.BindOutput("sum", c);
+        using var first = new CancellationTokenSource();
+        using var second = new CancellationTokenSource();
+
+        // The run options stay registered with the first token after this run, and it is cancelled while they wait.
+        model.Run(binding, first.Token);
+        first.Cancel();
+
+        Assert.Throws<OperationCanceledException>(() => model.Run(binding, first.Token));
+        Array.Clear(sum);
+        model.Run(binding, second.Token);
+        Assert.Equal([2f, 2f, 2f, 2f], sum);
+    }
+
+    [Fact]
     public void UnboundOutput_IsNamedInTheError()
     {
         using var model = OnnxModel.Load(RepoPaths.Model("add.onnx"));
