@@ -122,6 +122,18 @@ public sealed class EdgePluginBuilder
             return EdgePluginHost.ForUsage(PluginArguments.Usage(ProgramName, _arguments), error: null);
         }
 
+        try
+        {
+            return BuildHost(values);
+        }
+        catch (InvalidOperationException e) when (ConfigurationErrors.TryDescribe(e, _arguments, out var message))
+        {
+            return EdgePluginHost.ForUsage(PluginArguments.Usage(ProgramName, _arguments), message);
+        }
+    }
+
+    private EdgePluginHost BuildHost(Dictionary<string, string?> values)
+    {
         _host.Configuration.AddInMemoryCollection(values);
         var settings = new PluginOptions();
         _host.Configuration.GetSection(PluginOptions.SectionName).Bind(settings);
@@ -156,7 +168,7 @@ public sealed class EdgePluginBuilder
         }
 
         ConfigureServices(new PluginRunState { Mode = mode, Parameters = parameters }, aicsd);
-        return new EdgePluginHost(_host.Build());
+        return new EdgePluginHost(_host.Build(), _arguments);
     }
 
     internal static RunMode ChooseMode(string? text, Func<string, string?>? environment = null)
@@ -267,8 +279,13 @@ public sealed class EdgePluginHost : IAsyncDisposable
     private readonly IHost? _host;
     private readonly string? _usage;
     private readonly string? _usageError;
+    private readonly IReadOnlyList<PluginArgument> _arguments = [];
 
-    internal EdgePluginHost(IHost host) => _host = host;
+    internal EdgePluginHost(IHost host, IReadOnlyList<PluginArgument> arguments)
+    {
+        _host = host;
+        _arguments = arguments;
+    }
 
     private EdgePluginHost(string usage, string? error)
     {
@@ -308,6 +325,12 @@ public sealed class EdgePluginHost : IAsyncDisposable
         {
             await Console.Error.WriteLineAsync($"error: invalid configuration: {string.Join(" ", e.Failures)}").ConfigureAwait(false);
             return ExitCodes.StartFailed;
+        }
+        catch (Exception e) when (ConfigurationErrors.TryDescribe(e, _arguments, out var message))
+        {
+            // A value that does not convert is the user's to fix, like a bad command line.
+            await Console.Error.WriteLineAsync($"error: {message}").ConfigureAwait(false);
+            return ExitCodes.Usage;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

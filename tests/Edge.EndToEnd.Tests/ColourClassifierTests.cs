@@ -110,6 +110,23 @@ public sealed class ColourClassifierTests
         Assert.Contains("got Mean [0.5, 0.5, 0.5, 0.5]", invalid.StandardError, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-interval", "abc", null, null, "Plugin:Interval is 'abc', which is not a number: give -interval SECONDS, or set Plugin:Interval in appsettings.json or Plugin__Interval in the environment.")]
+    [InlineData(null, null, "Plugin__Interval", "5 s", "Plugin:Interval is '5 s', which is not a number: give -interval SECONDS")]
+    [InlineData(null, null, "Inference__IntraOpThreads", "two", "Inference:IntraOpThreads is 'two', which is not a whole number: set Inference:IntraOpThreads in appsettings.json or Inference__IntraOpThreads in the environment.")]
+    public void SettingThatDoesNotConvert_ExitsTwoNamingTheKeyTheFlagAndTheVariable(string? flag, string? value, string? variable, string? variableValue, string expected)
+    {
+        string[] args = ["-input", SamplePlugin.Data("sky.jpg"), "-model", Model, .. flag is null ? Array.Empty<string>() : [flag, value!]];
+        var environment = variable is null ? null : new Dictionary<string, string?> { [variable] = variableValue };
+
+        var result = SamplePlugin.Run(args, environment);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: " + expected, result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.StandardOutput);
+    }
+
     [Fact]
     public void UnknownArgument_ExitsTwoWithUsage()
     {

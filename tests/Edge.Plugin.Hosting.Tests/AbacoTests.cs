@@ -57,6 +57,17 @@ public sealed class AbacoTests
     }
 
     [Fact]
+    public void IntervalInMsg_ThatIsNotANumber_ExitsTwoNamingIt()
+    {
+        var result = RunAbaco($"{{'data_url': '{Image("sky.jpg")}', 'interval': 'soon'}}");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("error: Plugin:Interval is 'soon', which is not a number", result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", result.StandardError, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.StandardOutput);
+    }
+
+    [Fact]
     public void OneShot_PrintsOnlyTheResultOnStdout_AndExitsZero()
     {
         var result = RunAbaco($"{{'input': '{Image("sky.jpg")}'}}");
