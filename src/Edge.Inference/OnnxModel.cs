@@ -104,8 +104,8 @@ public sealed partial class OnnxModel : IDisposable
             if (candidate.Kind == ProviderKind.TensorRt && ExecutionProviders.Resolve(options.ExecutionProvider.Name).Kind == ProviderKind.Auto)
             {
                 // ONNX Runtime's advice: CUDA behind TensorRT in the same session takes the nodes
-                // TensorRT refuses, which would otherwise fall to the CPU. If CUDA cannot attach, the
-                // CUDA attempt after this one says why.
+                // TensorRT refuses, which would otherwise fall to the CPU. Where CUDA cannot attach,
+                // TensorRT runs with the CPU behind it, as before.
                 _ = ExecutionProviders.TryAppend(sessionOptions, ExecutionProviders.Resolve("CUDA"), options.ExecutionProvider, compiled);
             }
 

@@ -54,13 +54,22 @@ internal static class NativeRuntime
             {
                 Check(runtime, ManagedVersion);
                 Install(runtime, explicitPath is { Length: > 0 });
-                OrtLog.CreateEnvironment();
             }
             catch
             {
-                // A refused library must not stay mapped beside whichever one a retry picks.
+                // A refused library must not stay mapped beside whichever one a retry picks; no resolver
+                // hands it out yet, since Install throws only where it could not set one.
                 NativeLibrary.Free(runtime.Handle);
                 throw;
+            }
+
+            try
+            {
+                OrtLog.CreateEnvironment();
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new InferenceException($"ONNX Runtime {runtime.VersionText} at {runtime.Location} could not create its environment: {OrtLog.Shorten(e.Message)}", e);
             }
 
             s_loaded = runtime;
