@@ -12,20 +12,14 @@ public sealed class BindingTests
         float[] left = [1, 2, 3, 4];
         float[] right = [10, 20, 30, 40];
         var sum = new float[4];
-        using var a = Values.Tensor(left, 1, 4);
-        using var b = Values.Tensor(right, 1, 4);
-        using var c = Values.Tensor(sum, 1, 4);
-        using var binding = model.Session.CreateIoBinding();
-        binding.BindInput("a", a);
-        binding.BindInput("b", b);
-        binding.BindOutput("sum", c);
+        using var add = new BoundAdd(model, left, right, sum);
 
-        model.Run(binding);
+        model.Run(add.Binding);
         Assert.Equal([11f, 22f, 33f, 44f], sum);
 
         // ORT reads the pinned array, not a copy made at bind time.
         Array.Fill(left, 0.5f);
-        model.Run(binding);
+        model.Run(add.Binding);
         Assert.Equal([10.5f, 20.5f, 30.5f, 40.5f], sum);
     }
 
@@ -34,13 +28,8 @@ public sealed class BindingTests
     {
         using var model = OnnxModel.Load(RepoPaths.Model("add.onnx"), new OnnxModelOptions { IntraOpThreads = 1 });
         var sum = new float[4];
-        using var a = Values.Tensor(new float[] { 1, 1, 1, 1 }, 1, 4);
-        using var b = Values.Tensor(new float[] { 2, 2, 2, 2 }, 1, 4);
-        using var c = Values.Tensor(sum, 1, 4);
-        using var binding = model.Session.CreateIoBinding();
-        binding.BindInput("a", a);
-        binding.BindInput("b", b);
-        binding.BindOutput("sum", c);
+        using var add = new BoundAdd(model, [1, 1, 1, 1], [2, 2, 2, 2], sum);
+        var binding = add.Binding;
         using var stopping = new CancellationTokenSource();
 
         var allocated = LeastAllocated(1000, () =>
@@ -71,13 +60,9 @@ public sealed class BindingTests
     public void CancelledBoundRun_Throws_AndTheNextRunCompletes()
     {
         using var model = OnnxModel.Load(RepoPaths.Model("add.onnx"));
-        using var a = Values.Tensor(new float[] { 1, 1, 1, 1 }, 1, 4);
         var sum = new float[4];
-        using var c = Values.Tensor(sum, 1, 4);
-        using var binding = model.Session.CreateIoBinding();
-        binding.BindInput("a", a);
-        binding.BindInput("b", a);
-        binding.BindOutput("sum", c);
+        using var add = new BoundAdd(model, [1, 1, 1, 1], [1, 1, 1, 1], sum);
+        var binding = add.Binding;
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
 
@@ -91,13 +76,9 @@ public sealed class BindingTests
     public void TokenCancelledBetweenRuns_DoesNotStopARunWithTheNextToken()
     {
         using var model = OnnxModel.Load(RepoPaths.Model("add.onnx"));
-        using var a = Values.Tensor(new float[] { 1, 1, 1, 1 }, 1, 4);
         var sum = new float[4];
-        using var c = Values.Tensor(sum, 1, 4);
-        using var binding = model.Session.CreateIoBinding();
-        binding.BindInput("a", a);
-        binding.BindInput("b", a);
-        binding.BindOutput("sum", c);
+        using var add = new BoundAdd(model, [1, 1, 1, 1], [1, 1, 1, 1], sum);
+        var binding = add.Binding;
         using var first = new CancellationTokenSource();
         using var second = new CancellationTokenSource();
 
@@ -123,6 +104,32 @@ public sealed class BindingTests
 
         Assert.Contains("add.onnx", error.Message, StringComparison.Ordinal);
         Assert.IsType<OnnxRuntimeException>(error.InnerException);
+    }
+
+    /// <summary>add.onnx's a, b and sum bound to arrays once, as a plugin would bind them.</summary>
+    private sealed class BoundAdd : IDisposable
+    {
+        private readonly OrtValue[] _values;
+
+        public BoundAdd(OnnxModel model, float[] a, float[] b, float[] sum)
+        {
+            _values = [Values.Tensor(a, 1, 4), Values.Tensor(b, 1, 4), Values.Tensor(sum, 1, 4)];
+            Binding = model.Session.CreateIoBinding();
+            Binding.BindInput("a", _values[0]);
+            Binding.BindInput("b", _values[1]);
+            Binding.BindOutput("sum", _values[2]);
+        }
+
+        public OrtIoBinding Binding { get; }
+
+        public void Dispose()
+        {
+            Binding.Dispose();
+            foreach (var value in _values)
+            {
+                value.Dispose();
+            }
+        }
     }
 
     /// <summary>
