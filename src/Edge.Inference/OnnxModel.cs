@@ -91,6 +91,7 @@ public sealed partial class OnnxModel : IDisposable
         options.Validate();
         OnnxRuntimeLibrary.EnsureLoaded();
         var compiled = OrtEnv.Instance().GetAvailableProviders();
+        var asked = ExecutionProviders.Resolve(options.ExecutionProvider.Name).Kind;
         var skipped = new List<SkippedProvider>();
         foreach (var candidate in ExecutionProviders.Plan(options.ExecutionProvider))
         {
@@ -101,7 +102,7 @@ public sealed partial class OnnxModel : IDisposable
                 continue;
             }
 
-            if (candidate.Kind == ProviderKind.TensorRt && ExecutionProviders.Resolve(options.ExecutionProvider.Name).Kind == ProviderKind.Auto)
+            if (candidate.Kind == ProviderKind.TensorRt && asked == ProviderKind.Auto)
             {
                 // ONNX Runtime's advice: CUDA behind TensorRT in the same session takes the nodes
                 // TensorRT refuses, which would otherwise fall to the CPU. Where CUDA cannot attach,
@@ -131,7 +132,7 @@ public sealed partial class OnnxModel : IDisposable
             try
             {
                 var model = new OnnxModel(session, source, options, new ExecutionProviderChoice(candidate.DisplayName, skipped, compiled));
-                LogChoice(options, model);
+                LogChoice(options.Logger, asked, model);
                 return model;
             }
             catch
@@ -206,9 +207,8 @@ public sealed partial class OnnxModel : IDisposable
         }
     }
 
-    private static void LogChoice(OnnxModelOptions options, OnnxModel model)
+    private static void LogChoice(ILogger? logger, ProviderKind asked, OnnxModel model)
     {
-        var logger = options.Logger;
         if (logger is null)
         {
             return;
@@ -216,7 +216,6 @@ public sealed partial class OnnxModel : IDisposable
 
         // Falling back from a provider someone asked for by name deserves a warning; Auto landing on
         // the CPU of a CPU-only node is the expected case, and one short line says why.
-        var asked = ExecutionProviders.Resolve(options.ExecutionProvider.Name).Kind;
         var level = model.ProviderChoice.Skipped.Count > 0 && asked is not ProviderKind.Auto ? LogLevel.Warning : LogLevel.Information;
         if (logger.IsEnabled(level))
         {

@@ -120,20 +120,18 @@ internal static class OrtLog
             return (parts.Length == 3 ? parts[2] : parts[^1]).Trim();
         }
 
-        if (line.StartsWith("[ErrorCode:", StringComparison.Ordinal) && line.IndexOf(']', StringComparison.Ordinal) is var close and > 0)
-        {
-            return line[(close + 1)..].Trim();
-        }
-
-        return line.Trim();
+        return SplitErrorCode(line).Sentence.Trim();
     }
 
     /// <summary>ORT's error code name from its managed exception's "[ErrorCode:Name] ..." message.</summary>
-    internal static string ErrorCode(OnnxRuntimeException e)
+    internal static string ErrorCode(OnnxRuntimeException e) => SplitErrorCode(e.Message).Code;
+
+    /// <summary>The managed package's "[ErrorCode:Name] sentence" form, split; no code where there is no such prefix.</summary>
+    private static (string Code, string Sentence) SplitErrorCode(string message)
     {
-        var message = e.Message;
-        return message.StartsWith("[ErrorCode:", StringComparison.Ordinal) && message.IndexOf(']', StringComparison.Ordinal) is var close and > 0
-            ? message["[ErrorCode:".Length..close]
-            : string.Empty;
+        const string Prefix = "[ErrorCode:";
+        return message.StartsWith(Prefix, StringComparison.Ordinal) && message.IndexOf(']', StringComparison.Ordinal) is var close and > 0
+            ? (message[Prefix.Length..close], message[(close + 1)..])
+            : (string.Empty, message);
     }
 }

@@ -37,10 +37,8 @@ internal static partial class ConfigurationErrors
             _ => $"a {type[(type.LastIndexOf('.') + 1)..]}",
         };
         var flag = arguments.FirstOrDefault(a => string.Equals(a.ConfigurationKey, key, StringComparison.OrdinalIgnoreCase));
-        var ways = flag is null
-            ? $"set {key} in appsettings.json or {key.Replace(":", "__", StringComparison.Ordinal)} in the environment"
-            : $"give -{flag.Name} {flag.ValueName}, or set {key} in appsettings.json or {key.Replace(":", "__", StringComparison.Ordinal)} in the environment";
-        return $"{key} is '{value}', which is not {expected}: {ways}.";
+        var byFlag = flag is null ? string.Empty : $"give -{flag.Name} {flag.ValueName}, or ";
+        return $"{key} is '{value}', which is not {expected}: {byFlag}set {key} in appsettings.json or {key.Replace(":", "__", StringComparison.Ordinal)} in the environment.";
     }
 
     [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'", RegexOptions.Singleline)]
