@@ -4,7 +4,7 @@
 // Usage: Edge.Mqtt.Benchmarks <host> <port> <qos> <count> <size> [max-inflight]
 using System.Diagnostics;
 using System.Globalization;
-using Edge.Plugin.Hosting.Mqtt;
+using Edge.Mqtt;
 
 if (args.Length < 5)
 {

@@ -2,9 +2,6 @@ using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Edge.Plugin.Hosting.Health;
 using Edge.Plugin.Hosting.Publishing;
-using Edge.Plugin.Hosting.Triggers;
-using Edge.Plugin.Hosting.Waggle;
-using Edge.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -34,6 +31,7 @@ public sealed class EdgePluginBuilder
     private readonly List<PluginArgument> _arguments = [.. PluginArguments.Standard];
     private Action<IServiceCollection>? _addRunner;
     private string? _pluginName;
+    private bool _needsInput = true;
 
     internal EdgePluginBuilder(string[] args)
     {
@@ -85,21 +83,49 @@ public sealed class EdgePluginBuilder
         return this;
     }
 
-    /// <summary>Registers the plugin: a <see cref="FramePlugin"/> the host feeds frames to.</summary>
+    /// <summary>
+    /// Registers the plugin, of one of three kinds: a <see cref="FramePlugin"/> the host feeds frames
+    /// from <c>-input</c>; a <see cref="TimerPlugin"/> it calls every <c>-interval</c> seconds, as
+    /// pywaggle's sensor plugins loop; or a <see cref="SubscriptionPlugin"/> it hands the measurements
+    /// other plugins publish.
+    /// </summary>
     public EdgePluginBuilder AddPlugin<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TPlugin>()
-        where TPlugin : FramePlugin
+        where TPlugin : class
     {
         if (_pluginName is not null)
         {
             throw new InvalidOperationException($"{_pluginName} is already registered; a program runs one plugin.");
         }
 
-        _pluginName = typeof(TPlugin).Name;
+        var name = typeof(TPlugin).Name;
         _host.Services.AddSingleton<TPlugin>();
-        _host.Services.AddSingleton<FramePlugin>(sp => sp.GetRequiredService<TPlugin>());
-        _addRunner = services => services.AddHostedService<FramePluginRunner<TPlugin>>();
+        if (typeof(FramePlugin).IsAssignableFrom(typeof(TPlugin)))
+        {
+            _host.Services.AddSingleton(sp => (FramePlugin)(object)sp.GetRequiredService<TPlugin>());
+            _addRunner = services => services.AddHostedService(sp => new FramePluginRunner(sp.GetRequiredService<FramePlugin>(), sp, PluginLogger(sp, typeof(TPlugin))));
+            _needsInput = true;
+        }
+        else if (typeof(TimerPlugin).IsAssignableFrom(typeof(TPlugin)))
+        {
+            _addRunner = services => services.AddHostedService(sp => new TimerPluginRunner((TimerPlugin)(object)sp.GetRequiredService<TPlugin>(), sp, PluginLogger(sp, typeof(TPlugin))));
+            _needsInput = false;
+        }
+        else if (typeof(SubscriptionPlugin).IsAssignableFrom(typeof(TPlugin)))
+        {
+            _addRunner = services => services.AddHostedService(sp => new SubscriptionPluginRunner((SubscriptionPlugin)(object)sp.GetRequiredService<TPlugin>(), sp, PluginLogger(sp, typeof(TPlugin))));
+            _needsInput = false;
+        }
+        else
+        {
+            throw new ArgumentException($"{name} is not a plugin: derive it from FramePlugin, TimerPlugin or SubscriptionPlugin.", nameof(TPlugin));
+        }
+
+        _pluginName = name;
         return this;
     }
+
+    private static ILogger PluginLogger(IServiceProvider services, Type plugin) =>
+        services.GetRequiredService<ILoggerFactory>().CreateLogger(plugin.FullName ?? plugin.Name);
 
     /// <summary>
     /// Applies the command line and builds the host. A bad command line does not throw here: the
@@ -140,9 +166,10 @@ public sealed class EdgePluginBuilder
         RunMode mode;
         Uri? download = null;
         var parameters = PluginRunState.NoParameters;
-        var aicsd = AiCsdTrigger.IsRequested(settings.Mode, _host.Configuration);
+        PluginTrigger? trigger;
         try
         {
+            trigger = ChooseTrigger(settings.Mode);
             if (AbacoTrigger.IsRequested(settings.Mode, Environment.GetEnvironmentVariable))
             {
                 // One shot, parameters from MSG: they override the command line, as Abaco passes nothing else.
@@ -153,7 +180,7 @@ public sealed class EdgePluginBuilder
             }
             else
             {
-                mode = aicsd ? RunMode.Production : ChooseMode(settings.Mode);
+                mode = trigger is not null ? RunMode.Production : ChooseMode(settings.Mode, knownModes: KnownModes());
             }
         }
         catch (UsageException e)
@@ -167,11 +194,27 @@ public sealed class EdgePluginBuilder
             AbacoTrigger.AddDownload(_host.Services, download, settings.Input!);
         }
 
-        ConfigureServices(new PluginRunState { Mode = mode, Parameters = parameters }, aicsd);
+        ConfigureServices(new PluginRunState { Mode = mode, Parameters = parameters }, trigger);
         return new EdgePluginHost(_host.Build(), _arguments);
     }
 
-    internal static RunMode ChooseMode(string? text, Func<string, string?>? environment = null)
+    private IEnumerable<PluginTrigger> Triggers() =>
+        _host.Services.Where(s => s.ServiceType == typeof(PluginTrigger)).Select(s => s.ImplementationInstance).OfType<PluginTrigger>();
+
+    private string KnownModes() => string.Join(", ", ["dev", "prod", "abaco", .. Triggers().Select(t => t.Mode)]);
+
+    /// <summary>The trigger a platform package registered that this run asks for (-mode aicsd), or detects, if any.</summary>
+    private PluginTrigger? ChooseTrigger(string? mode)
+    {
+        if (!string.IsNullOrWhiteSpace(mode))
+        {
+            return Triggers().FirstOrDefault(t => string.Equals(t.Mode, mode.Trim(), StringComparison.OrdinalIgnoreCase));
+        }
+
+        return Triggers().FirstOrDefault(t => t.IsDetected(_host.Configuration));
+    }
+
+    internal static RunMode ChooseMode(string? text, Func<string, string?>? environment = null, string knownModes = "dev, prod, abaco")
     {
         environment ??= Environment.GetEnvironmentVariable;
         return text?.Trim().ToLowerInvariant() switch
@@ -181,7 +224,8 @@ public sealed class EdgePluginBuilder
             null or "" => environment("WAGGLE_PLUGIN_HOST") is not null || environment("WAGGLE_APP_ID") is not null
                 ? RunMode.Production
                 : RunMode.Development,
-            _ => throw new UsageException($"option -mode takes dev, prod, abaco or aicsd, not '{text}'"),
+            "aicsd" => throw new UsageException("option -mode aicsd needs the Edge.Plugin.AiCsd package: add it and call builder.Services.AddAiCsd()."),
+            _ => throw new UsageException($"option -mode takes {knownModes}; not '{text}'"),
         };
     }
 
@@ -203,23 +247,17 @@ public sealed class EdgePluginBuilder
         _host.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", verbose ? LogLevel.Information : LogLevel.None);
     }
 
-    private void ConfigureServices(PluginRunState state, bool aicsd)
+    private void ConfigureServices(PluginRunState state, PluginTrigger? trigger)
     {
         var services = _host.Services;
         services.AddSingleton(state);
-        services.AddModelStore();
         services.AddOptions<PluginOptions>().BindConfiguration(PluginOptions.SectionName).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginOptions>>(new PluginOptionsValidator(inputRequired: !aicsd)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginOptions>>(new PluginOptionsValidator(inputRequired: trigger is null && _needsInput)));
         services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName);
         services.AddSingleton<PluginHealth>();
         services.AddSingleton<HealthEndpoint>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthEndpoint>());
-
-        // On a node (production mode, WAGGLE_* set) results go to the node's broker without any code.
-        if (state.Mode == RunMode.Production && WaggleOptions.IsConfiguredByEnvironment() && !services.Any(s => s.ServiceType == typeof(WagglePublisher)))
-        {
-            services.AddWagglePublisher();
-        }
+        services.AddFramePipeline();
 
         services.TryAddSingleton(sp => new FileUploads(FileUploads.DefaultRoot(Environment.GetEnvironmentVariable), sp.GetServices<IMeasurementPublisher>()));
 
@@ -242,10 +280,10 @@ public sealed class EdgePluginBuilder
             throw new InvalidOperationException("No plugin registered: call builder.AddPlugin<YourPlugin>() before Build().");
         }
 
-        if (aicsd)
+        if (trigger is not null)
         {
             // Requests name their own inputs; the frame loop does not run.
-            AiCsdTrigger.AddTo(services);
+            trigger.AddServices(services);
         }
         else
         {

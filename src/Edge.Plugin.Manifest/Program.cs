@@ -1,4 +1,4 @@
-using Edge.Plugin.Hosting.Manifest;
+using Edge.Plugin.Manifest;
 
 // Prints problems in MSBuild's canonical error format ("file: error CODE: text"), which the Exec task
 // turns into build errors that name the manifest file.

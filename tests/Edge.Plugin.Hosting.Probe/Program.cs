@@ -1,7 +1,7 @@
 using System.Globalization;
 using Edge.Plugin;
 using Edge.Plugin.Hosting;
-using Edge.Plugin.Hosting.Waggle;
+using Edge.Plugin.Waggle;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 if (args[0] is "plugin" or "worker")
 {
     var builder = EdgePlugin.CreateBuilder(args[1..]);
+    builder.Services.AddAiCsd();
     if (args[0] == "plugin")
     {
         builder.AddPlugin<FrameSize>();

@@ -1,4 +1,3 @@
-using Edge.Plugin.Hosting.Triggers;
 using Edge.Testing;
 
 namespace Edge.Plugin.Hosting.Tests;

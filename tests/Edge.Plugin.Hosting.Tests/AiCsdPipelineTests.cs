@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Options;
+using Edge.Plugin.Hosting.Inputs;
 using System.Text;
 using System.Text.Json;
 using Edge.Plugin.Hosting.Rest;
-using Edge.Plugin.Hosting.Triggers;
+using Edge.Plugin.AiCsd;
 using Edge.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -57,7 +59,7 @@ public sealed class AiCsdPipelineTests : IDisposable
         var options = new AiCsdOptions { StatusBody = statusBody, JobUpdateMethod = jobUpdateMethod, Callback = { MaxAttempts = 3, InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50), AttemptTimeout = TimeSpan.FromSeconds(30) } };
         options.AllowedRoots.Clear();
         options.AllowedRoots.Add(_root);
-        return new AiCsdPipeline(AiCsdPipeline.ForPlugin(plugin, RunMode.Production, NullLogger.Instance), new CallbackClient(_http, options.Callback, NullLogger.Instance), options, NullLogger.Instance);
+        return new AiCsdPipeline(AiCsdPipeline.ForPlugin(plugin, new FramePipeline(Options.Create(new InputOptions()), [], [], NullLogger<FramePipeline>.Instance), RunMode.Production, NullLogger.Instance), new CallbackClient(_http, options.Callback, NullLogger.Instance), options, NullLogger.Instance);
     }
 
     private byte[] Request(string input, string output, Uri? jobUpdate = null, Uri? status = null, Dictionary<string, string>? modelParams = null) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object>

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Edge.Plugin.Hosting.Publishing;
 using Edge.Plugin.Hosting.Spool;
-using Edge.Plugin.Hosting.Waggle;
+using Edge.Plugin.Waggle;
 using Edge.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

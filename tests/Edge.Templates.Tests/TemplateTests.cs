@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Edge.Plugin.Hosting.Manifest;
+using Edge.Plugin.Manifest;
 using Edge.Plugin.Hosting.Tests;
 using Edge.Testing;
 

@@ -17,7 +17,7 @@ internal static partial class FrameSources
     /// <exception cref="FileNotFoundException">A local input names nothing that exists.</exception>
     /// <exception cref="NotSupportedException">The input is of a form this build cannot read, or needs a missing tool.</exception>
     /// <exception cref="ArgumentException">The input or an option is malformed; the message names it.</exception>
-    public static IFrameSource Create(string input, InputOptions? options = null, ILogger? logger = null)
+    public static IFrameSource Create(string input, InputOptions? options = null, ILogger? logger = null, IReadOnlyList<IFrameSourceProvider>? providers = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(input);
         options ??= new InputOptions();
@@ -32,7 +32,7 @@ internal static partial class FrameSources
 
         if (input.Contains("://", StringComparison.Ordinal))
         {
-            return FromUrl(input, options, logger);
+            return FromUrl(input, options, logger, providers ?? []);
         }
 
         if (input.StartsWith("/dev/video", StringComparison.Ordinal))
@@ -53,13 +53,13 @@ internal static partial class FrameSources
             var url = WaggleCameras.Resolve(input, config)
                 ?? throw new FileNotFoundException($"Input '{input}' is not a file or folder here, and there is no Waggle data config at {config} to look it up as a camera name (set {WaggleCameras.ConfigVariable}).", input);
             LogResolved(logger, input, url);
-            return Create(url, options, logger);
+            return Create(url, options, logger, providers);
         }
 
         return ImageFileSource.Create(input, options);
     }
 
-    private static IFrameSource FromUrl(string input, InputOptions options, ILogger logger)
+    private static IFrameSource FromUrl(string input, InputOptions options, ILogger logger, IReadOnlyList<IFrameSourceProvider> providers)
     {
         if (!Uri.TryCreate(input, UriKind.Absolute, out var url))
         {
@@ -67,6 +67,14 @@ internal static partial class FrameSources
         }
 
         var scheme = url.Scheme.ToLowerInvariant();
+        foreach (var provider in providers)
+        {
+            if (provider.Schemes.Contains(scheme, StringComparer.OrdinalIgnoreCase))
+            {
+                return provider.Open(url, options);
+            }
+        }
+
         if (scheme is "http" or "https")
         {
             return new HttpFrameSource(url, options, logger);
@@ -74,7 +82,7 @@ internal static partial class FrameSources
 
         if (scheme == "file")
         {
-            return Create(url.LocalPath, options, logger);
+            return Create(url.LocalPath, options, logger, providers);
         }
 
         return FfmpegSchemes.Contains(scheme)

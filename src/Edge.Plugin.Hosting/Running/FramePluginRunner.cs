@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Diagnostics.CodeAnalysis;
 using Edge.Plugin.Hosting.Health;
 using Edge.Plugin.Hosting.Inputs;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,66 +25,31 @@ internal sealed class PluginRunState
 /// Drives a <see cref="FramePlugin"/>: reads frames, paces them by the interval, and keeps going
 /// past a bad frame. A finite source (files) ends the run; the exit code says whether any frame failed.
 /// </summary>
-internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TPlugin>(
-    IServiceProvider services,
-    IOptions<PluginOptions> options,
-    IEnumerable<IMeasurementPublisher> publishers,
-    PluginRunState state,
-    PluginHealth health,
-    IHostApplicationLifetime lifetime,
-    ILogger<TPlugin> logger) : BackgroundService
-    where TPlugin : FramePlugin
+internal sealed partial class FramePluginRunner(FramePlugin plugin, IServiceProvider services, ILogger logger)
+    : PluginRunner(services, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task<int> RunAsync(PluginContext context, CancellationToken stoppingToken)
     {
-        // Let the host finish starting before the first (possibly long) model load.
-        await Task.Yield();
-        var context = new PluginContext(state.Mode, [.. publishers], logger) { Parameters = state.Parameters };
-        try
-        {
-            state.ExitCode = await RunAsync(context, stoppingToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            state.ExitCode = context.Failures > 0 ? ExitCodes.Failed : ExitCodes.Success;
-        }
-        catch (Exception e)
-        {
-            LogStartFailed(logger, e.Message);
-            LogDetail(logger, e);
-            state.ExitCode = ExitCodes.StartFailed;
-        }
-        finally
-        {
-            health.Finished();
-            lifetime.StopApplication();
-        }
-    }
-
-    private async Task<int> RunAsync(PluginContext context, CancellationToken stoppingToken)
-    {
-        var settings = options.Value;
-        var plugin = services.GetRequiredService<TPlugin>();
+        var settings = Services.GetRequiredService<IOptions<PluginOptions>>().Value;
         var input = settings.Input;
         if (string.IsNullOrWhiteSpace(input))
         {
             throw new InvalidOperationException("No input: give -input <file, folder or glob>, or set Plugin__Input.");
         }
 
-        var inputOptions = new InputOptions();
-        services.GetService<IConfiguration>()?.GetSection(InputOptions.SectionName).Bind(inputOptions);
-        if (inputOptions.ApplyHints(services.GetServices<IFrameSizeHint>()) is { } size)
+        var pipeline = Services.GetRequiredService<FramePipeline>();
+        if (pipeline.SizedByModel is { } size)
         {
-            LogSizeFromModel(logger, size.Width, size.Height, size.KeepAspect ? ", aspect kept" : "");
+            LogSizeFromModel(Logger, size.Width, size.Height, size.KeepAspect ? ", aspect kept" : "");
         }
 
-        var source = FrameSources.Create(input, inputOptions, logger);
+        var source = pipeline.Open(input);
         context.Source = source;
         await using (source.ConfigureAwait(false))
         {
-            LogStarting(logger, typeof(TPlugin).Name, state.Mode, source.Description, string.Join(", ", publishers.Select(p => p.Name)));
+            LogStarting(Logger, plugin.GetType().Name, context.Mode, source.Description, Publishers);
             await plugin.StartAsync(context, stoppingToken).ConfigureAwait(false);
-            health.SourceOpened(source.Description);
+            Health.SourceOpened(source.Description);
             var frames = 0;
             try
             {
@@ -101,9 +64,7 @@ internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(Dyna
                     }
                     catch (FrameSourceException e)
                     {
-                        context.Failures++;
-                        health.SourceFailed(e.Message);
-                        LogFrameUnreadable(logger, e.Message);
+                        pipeline.Unreadable(context, e);
                         continue;
                     }
 
@@ -113,74 +74,82 @@ internal sealed partial class FramePluginRunner<[DynamicallyAccessedMembers(Dyna
                     }
 
                     frames++;
-                    var failuresBefore = context.Failures;
-                    await ProcessAsync(plugin, frame, context, stoppingToken).ConfigureAwait(false);
-                    if (context.Failures == failuresBefore)
-                    {
-                        health.FrameSucceeded();
-                    }
-                    else
-                    {
-                        health.FrameFailed();
-                    }
-
-                    var remaining = interval - Stopwatch.GetElapsedTime(started);
-                    if (remaining > TimeSpan.Zero)
-                    {
-                        await Task.Delay(remaining, stoppingToken).ConfigureAwait(false);
-                    }
+                    await pipeline.ProcessAsync(plugin, frame, context, stoppingToken).ConfigureAwait(false);
+                    await PaceAsync(interval, started, stoppingToken).ConfigureAwait(false);
                 }
             }
             finally
             {
                 await plugin.StopAsync(context, CancellationToken.None).ConfigureAwait(false);
-                LogFinished(logger, frames, context.Failures);
+                LogFinished(Logger, frames, context.Failures);
             }
         }
 
         return context.Failures > 0 ? ExitCodes.Failed : ExitCodes.Success;
     }
 
-    private async Task ProcessAsync(TPlugin plugin, Frame frame, PluginContext context, CancellationToken stoppingToken)
+    [LoggerMessage(Level = LogLevel.Information, Message = "Input frames sized for the model's {Width}x{Height} input{Aspect}; set Inputs:Width and Inputs:Height to choose another size")]
+    private static partial void LogSizeFromModel(ILogger logger, int width, int height, string aspect);
+}
+
+/// <summary>
+/// What every kind of plugin run shares: the context, the exit code from failures, a start-up failure
+/// reported in one line with exit 3, and the host stopped when the run ends.
+/// </summary>
+internal abstract partial class PluginRunner(IServiceProvider services, ILogger logger) : BackgroundService
+{
+    protected IServiceProvider Services { get; } = services;
+
+    protected ILogger Logger { get; } = logger;
+
+    protected PluginHealth Health { get; } = services.GetRequiredService<PluginHealth>();
+
+    protected string Publishers => string.Join(", ", Services.GetServices<IMeasurementPublisher>().Select(p => p.Name));
+
+    protected abstract Task<int> RunAsync(PluginContext context, CancellationToken stoppingToken);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using (frame)
+        // Let the host finish starting before the first (possibly long) model load.
+        await Task.Yield();
+        var state = Services.GetRequiredService<PluginRunState>();
+        var context = new PluginContext(state.Mode, [.. Services.GetServices<IMeasurementPublisher>()], Logger) { Parameters = state.Parameters };
+        try
         {
-            context.CurrentFrame = frame;
-            var started = Stopwatch.GetTimestamp();
-            try
-            {
-                await plugin.ProcessAsync(frame, context, stoppingToken).ConfigureAwait(false);
-                LogFrameDone(logger, frame.Source, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                context.Failures++;
-                LogFrameFailed(logger, e, frame.Source, e.Message);
-            }
-            finally
-            {
-                context.CurrentFrame = null;
-            }
+            state.ExitCode = await RunAsync(context, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            state.ExitCode = context.Failures > 0 ? ExitCodes.Failed : ExitCodes.Success;
+        }
+        catch (Exception e)
+        {
+            LogStartFailed(Logger, e.Message);
+            LogDetail(Logger, e);
+            state.ExitCode = ExitCodes.StartFailed;
+        }
+        finally
+        {
+            Health.Finished();
+            Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        }
+    }
+
+    /// <summary>Waits out what is left of <paramref name="interval"/> since <paramref name="started"/>.</summary>
+    protected static async Task PaceAsync(TimeSpan interval, long started, CancellationToken stoppingToken)
+    {
+        var remaining = interval - Stopwatch.GetElapsedTime(started);
+        if (remaining > TimeSpan.Zero)
+        {
+            await Task.Delay(remaining, stoppingToken).ConfigureAwait(false);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Starting {Plugin} in {Mode} mode; input {Input}; results to {Publishers}")]
-    private static partial void LogStarting(ILogger logger, string plugin, RunMode mode, string input, string publishers);
+    protected static partial void LogStarting(ILogger logger, string plugin, RunMode mode, string input, string publishers);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Input frames sized for the model's {Width}x{Height} input{Aspect}; set Inputs:Width and Inputs:Height to choose another size")]
-    private static partial void LogSizeFromModel(ILogger logger, int width, int height, string aspect);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Skipped a frame: {Reason}")]
-    private static partial void LogFrameUnreadable(ILogger logger, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Processing {Source} failed: {Reason}")]
-    private static partial void LogFrameFailed(ILogger logger, Exception error, string source, string reason);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Processed {Source} in {Milliseconds:F1} ms")]
-    private static partial void LogFrameDone(ILogger logger, string source, double milliseconds);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Finished: {Frames} frame(s), {Failures} failure(s)")]
-    private static partial void LogFinished(ILogger logger, int frames, int failures);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Finished: {Count} frame(s), {Failures} failure(s)")]
+    protected static partial void LogFinished(ILogger logger, int count, int failures);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The plugin could not start: {Reason}")]
     private static partial void LogStartFailed(ILogger logger, string reason);

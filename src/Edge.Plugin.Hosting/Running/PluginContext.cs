@@ -6,6 +6,7 @@ namespace Edge.Plugin.Hosting;
 public sealed partial class PluginContext
 {
     private readonly IReadOnlyList<IMeasurementPublisher> _publishers;
+    private int _failures;
 
     internal PluginContext(RunMode mode, IReadOnlyList<IMeasurementPublisher> publishers, ILogger logger)
     {
@@ -40,7 +41,7 @@ public sealed partial class PluginContext
     public IReadOnlyDictionary<string, string> Parameters { get; internal set; } = PluginRunState.NoParameters;
 
     /// <summary>Failures counted so far: frames that could not be read or processed, and publishes that failed.</summary>
-    public int Failures { get; internal set; }
+    public int Failures => Volatile.Read(ref _failures);
 
     /// <summary>
     /// Publishes a measurement stamped with the current frame's grab time (or now, outside a frame)
@@ -62,11 +63,14 @@ public sealed partial class PluginContext
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                Failures++;
+                CountFailure();
                 LogPublishFailed(Logger, e, measurement.Name, publisher.Name);
             }
         }
     }
+
+    // Frames may be processed concurrently, each publishing on its own.
+    internal void CountFailure() => Interlocked.Increment(ref _failures);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Publishing {Name} to {Publisher} failed")]
     private static partial void LogPublishFailed(ILogger logger, Exception error, string name, string publisher);

@@ -12,6 +12,12 @@ public sealed class PluginOptions
     /// <summary>Seconds between frames (<c>-interval</c>); 0 processes frames as they come.</summary>
     public double Interval { get; set; }
 
+    /// <summary>
+    /// Stops a timer plugin after this many ticks, or a subscription plugin after this many
+    /// measurements; 0 runs until stopped. For tests and benchmarks.
+    /// </summary>
+    public int MaxTicks { get; set; }
+
     /// <summary>Debug logging (<c>-verbose</c>).</summary>
     public bool Verbose { get; set; }
 

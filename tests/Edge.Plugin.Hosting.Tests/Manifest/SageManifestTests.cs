@@ -1,5 +1,5 @@
 using System.Text;
-using Edge.Plugin.Hosting.Manifest;
+using Edge.Plugin.Manifest;
 
 namespace Edge.Plugin.Hosting.Tests.Manifest;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Edge.Plugin.Hosting.Mqtt;
+using Edge.Mqtt;
 using Edge.Testing;
 
 namespace Edge.Plugin.Hosting.Tests.Mqtt;

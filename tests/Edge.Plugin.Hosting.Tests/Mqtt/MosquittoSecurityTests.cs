@@ -1,4 +1,4 @@
-using Edge.Plugin.Hosting.Mqtt;
+using Edge.Mqtt;
 using Edge.Testing;
 
 namespace Edge.Plugin.Hosting.Tests.Mqtt;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Edge.Plugin.Hosting.Mqtt;
+using Edge.Mqtt;
 using Edge.Testing;
 
 namespace Edge.Plugin.Hosting.Tests.Mqtt;

@@ -1,5 +1,6 @@
+using Edge.Plugin.Mqtt;
 using System.Text.Json;
-using Edge.Plugin.Hosting.Mqtt;
+using Edge.Mqtt;
 using Edge.Plugin.Hosting.Publishing;
 using Edge.Testing;
 using Microsoft.Extensions.Configuration;

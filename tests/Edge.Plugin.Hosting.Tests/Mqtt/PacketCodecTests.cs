@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
-using Edge.Plugin.Hosting.Mqtt;
-using Edge.Plugin.Hosting.Mqtt.Packets;
+using Edge.Mqtt;
+using Edge.Mqtt.Packets;
 
 namespace Edge.Plugin.Hosting.Tests.Mqtt;
 

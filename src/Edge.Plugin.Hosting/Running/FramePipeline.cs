@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using Edge.Plugin.Hosting.Health;
+using Edge.Plugin.Hosting.Inputs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Edge.Plugin.Hosting;
+
+/// <summary>
+/// The one path every frame takes, whatever drives the plugin (the stream loop, an Abaco run, an
+/// AiCSD request, the test host): its source opened with the Inputs settings and the model's size
+/// hint, then the plugin called with failures counted the same way.
+/// </summary>
+internal sealed partial class FramePipeline
+{
+    private readonly IFrameSourceProvider[] _providers;
+    private readonly PluginHealth? _health;
+    private readonly ILogger _logger;
+
+    public FramePipeline(IOptions<InputOptions> inputs, IEnumerable<IFrameSizeHint> hints, IEnumerable<IFrameSourceProvider> providers, ILogger<FramePipeline> logger, PluginHealth? health = null)
+    {
+        _providers = [.. providers];
+        _health = health;
+        _logger = logger;
+        Inputs = inputs.Value.Copy();
+        SizedByModel = Inputs.ApplyHints(hints);
+    }
+
+    /// <summary>The Inputs settings every source opens with, the model's size applied when none was configured.</summary>
+    public InputOptions Inputs { get; }
+
+    /// <summary>The size the model asked for, when it chose the frame size.</summary>
+    public FrameSize? SizedByModel { get; }
+
+    /// <summary>Opens a source for an <c>-input</c> string: a scheme a registered provider serves, else the built-in forms.</summary>
+    public IFrameSource Open(string input) => FrameSources.Create(input, Inputs, _logger, _providers);
+
+    /// <summary>
+    /// Runs the plugin on one frame and disposes it. A failure is counted on <paramref name="context"/>,
+    /// reported to health (unless the caller reports the outcome itself) and logged with the frame's source; it does not escape, as the next frame
+    /// should still be processed. Cancellation does escape.
+    /// </summary>
+    /// <returns>Null when the frame was processed and everything it published was accepted; else why not.</returns>
+    public async ValueTask<string?> ProcessAsync(FramePlugin plugin, Frame frame, PluginContext context, CancellationToken cancellationToken, bool reportHealth = true)
+    {
+        using (frame)
+        {
+            var failuresBefore = context.Failures;
+            string? error = null;
+            context.CurrentFrame = frame;
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await plugin.ProcessAsync(frame, context, cancellationToken).ConfigureAwait(false);
+                LogFrameDone(_logger, frame.Source, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                context.CountFailure();
+                error = e.Message;
+                LogFrameFailed(_logger, e, frame.Source, e.Message);
+            }
+            finally
+            {
+                context.CurrentFrame = null;
+            }
+
+            if (context.Failures == failuresBefore)
+            {
+                if (reportHealth)
+                {
+                    _health?.FrameSucceeded();
+                }
+
+                return null;
+            }
+
+            if (reportHealth)
+            {
+                _health?.FrameFailed();
+            }
+
+            return error ?? "publishing its results failed";
+        }
+    }
+
+    /// <summary>Counts a frame the source could not deliver.</summary>
+    public void Unreadable(PluginContext context, FrameSourceException error)
+    {
+        context.CountFailure();
+        _health?.SourceFailed(error.Message);
+        LogFrameUnreadable(_logger, error.Message);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Skipped a frame: {Reason}")]
+    private static partial void LogFrameUnreadable(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Processing {Source} failed: {Reason}")]
+    private static partial void LogFrameFailed(ILogger logger, Exception error, string source, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Processed {Source} in {Milliseconds:F1} ms")]
+    private static partial void LogFrameDone(ILogger logger, string source, double milliseconds);
+}
+
+/// <summary>Registers the frame pipeline and the Inputs settings it opens sources with.</summary>
+internal static class FramePipelineRegistration
+{
+    public static IServiceCollection AddFramePipeline(this IServiceCollection services)
+    {
+        services.AddOptions<InputOptions>().BindConfiguration(InputOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InputOptions>, InputOptionsValidator>());
+        services.TryAddSingleton(sp => new FramePipeline(
+            sp.GetRequiredService<IOptions<InputOptions>>(),
+            sp.GetServices<IFrameSizeHint>(),
+            sp.GetServices<IFrameSourceProvider>(),
+            sp.GetRequiredService<ILogger<FramePipeline>>(),
+            sp.GetService<PluginHealth>()));
+        return services;
+    }
+
+    private sealed class InputOptionsValidator : IValidateOptions<InputOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, InputOptions options)
+        {
+            try
+            {
+                options.Validate();
+                return ValidateOptionsResult.Success;
+            }
+            catch (ArgumentException e)
+            {
+                return ValidateOptionsResult.Fail(e.Message);
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using Edge.Plugin.Hosting.Publishing;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace Edge.Plugin.Waggle;
+
+/// <summary>
+/// The AMQP link to a Waggle node's RabbitMQ: exchange <c>to-validator</c>, routing key = scope,
+/// persistent delivery, <c>user_id</c> = the user, <c>app_id</c> = WAGGLE_APP_ID, as pywaggle
+/// publishes. Unlike pywaggle it waits for the broker's publisher confirm, so a message counts as
+/// delivered only once RabbitMQ has taken responsibility for it. A broken connection is dropped and
+/// opened again on the next send.
+/// </summary>
+internal sealed class WaggleLink(WaggleOptions options) : IDeliveryLink
+{
+    private readonly SemaphoreSlim _connecting = new(1, 1);
+    private IConnection? _connection;
+    private IChannel? _channel;
+
+    public string Description => $"Waggle RabbitMQ amqp://{options.Host}:{options.Port} exchange {options.Exchange}";
+
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken)
+    {
+        var (scope, body) = WaggleRecord.Decode(record);
+        var properties = new BasicProperties
+        {
+            DeliveryMode = DeliveryModes.Persistent,
+            UserId = options.Username,
+        };
+
+        // pywaggle leaves app_id out when WAGGLE_APP_ID is empty; so do we.
+        if (options.AppId.Length > 0)
+        {
+            properties.AppId = options.AppId;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConfirmTimeout);
+        try
+        {
+            var channel = await ChannelAsync(timeout.Token).ConfigureAwait(false);
+            await channel.BasicPublishAsync(options.Exchange, scope, mandatory: false, properties, body, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (PublishException e)
+        {
+            throw new LinkDownException($"the broker did not accept message {e.PublishSequenceNumber} (nack)", e);
+        }
+        catch (Exception e)
+        {
+            await CloseAsync().ConfigureAwait(false);
+            var reason = e is OperationCanceledException ? $"no answer within {(_connection is null ? options.ConnectTimeout : options.ConfirmTimeout).TotalSeconds:F0} s" : Describe(e);
+            throw new LinkDownException(reason, e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await CloseAsync().ConfigureAwait(false);
+        _connecting.Dispose();
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        BrokerUnreachableException { InnerException: { } inner } => $"cannot connect: {inner.Message}",
+        OperationInterruptedException { ShutdownReason: { } reason } => $"{reason.ReplyCode} {reason.ReplyText}",
+        _ => e.Message,
+    };
+
+    private async ValueTask<IChannel> ChannelAsync(CancellationToken cancellationToken)
+    {
+        if (_channel is { IsOpen: true } open)
+        {
+            return open;
+        }
+
+        await _connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_channel is { IsOpen: true } raced)
+            {
+                return raced;
+            }
+
+            await CloseAsync().ConfigureAwait(false);
+            var factory = new ConnectionFactory
+            {
+                HostName = options.Host,
+                Port = options.Port,
+                UserName = options.Username,
+                Password = options.Password,
+                ClientProvidedName = options.AppId.Length > 0 ? $"edge-plugin {options.AppId}" : "edge-plugin",
+
+                // Reconnecting is ours: the spool must know a message was not confirmed.
+                AutomaticRecoveryEnabled = false,
+                TopologyRecoveryEnabled = false,
+                RequestedConnectionTimeout = options.ConnectTimeout,
+            };
+            _connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+            _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken).ConfigureAwait(false);
+            return _channel;
+        }
+        finally
+        {
+            _connecting.Release();
+        }
+    }
+
+    private async ValueTask CloseAsync()
+    {
+        var channel = Interlocked.Exchange(ref _channel, null);
+        var connection = Interlocked.Exchange(ref _connection, null);
+        try
+        {
+            if (channel is not null)
+            {
+                await channel.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationInterruptedException or AlreadyClosedException or IOException or ObjectDisposedException)
+        {
+            // Closing a connection the broker already dropped fails; there is nothing left to release.
+        }
+    }
+}
