@@ -26,7 +26,8 @@ public interface IMeasurementSubscription : IAsyncDisposable
 
     /// <summary>
     /// The next measurement, waiting at most <paramref name="timeout"/> (pywaggle's <c>get(timeout)</c>);
-    /// null when none came in time. <see cref="Timeout.InfiniteTimeSpan"/> waits until one comes.
+    /// null when none came in time, or when the subscription has ended and no more will come.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits until one comes or the subscription ends.
     /// </summary>
     ValueTask<Measurement?> GetAsync(TimeSpan timeout, CancellationToken cancellationToken);
 }

@@ -58,6 +58,9 @@ public sealed class EdgePluginBuilder
     /// <summary>The options the plugin accepts, the standard ones first.</summary>
     public IReadOnlyList<PluginArgument> Arguments => _arguments;
 
+    /// <summary>Lets Edge.Plugin.Testing add its log capture after the host's own logging is set up.</summary>
+    internal Action<ILoggingBuilder>? ConfigureTestLogging { get; set; }
+
     private static string ProgramName => Assembly.GetEntryAssembly()?.GetName().Name ?? "plugin";
 
     /// <summary>
@@ -245,6 +248,7 @@ public sealed class EdgePluginBuilder
 
         // The host logs a start-up failure with its stack trace; RunAsync reports it in one line instead.
         _host.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", verbose ? LogLevel.Information : LogLevel.None);
+        ConfigureTestLogging?.Invoke(_host.Logging);
     }
 
     private void ConfigureServices(PluginRunState state, PluginTrigger? trigger)
@@ -331,6 +335,9 @@ public sealed class EdgePluginHost : IAsyncDisposable
         _usageError = error;
     }
 
+    /// <summary>Where usage and start-up errors go; Edge.Plugin.Testing keeps them with the run's log.</summary>
+    internal TextWriter ErrorOutput { get; set; } = Console.Error;
+
     /// <summary>The services, once built; null when the command line was wrong or asked for help.</summary>
     public IServiceProvider? Services => _host?.Services;
 
@@ -350,7 +357,7 @@ public sealed class EdgePluginHost : IAsyncDisposable
                 return ExitCodes.Success;
             }
 
-            await Console.Error.WriteLineAsync($"error: {_usageError}{Environment.NewLine}{Environment.NewLine}{_usage}").ConfigureAwait(false);
+            await ErrorOutput.WriteLineAsync($"error: {_usageError}{Environment.NewLine}{Environment.NewLine}{_usage}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -361,18 +368,18 @@ public sealed class EdgePluginHost : IAsyncDisposable
         }
         catch (OptionsValidationException e)
         {
-            await Console.Error.WriteLineAsync($"error: invalid configuration: {string.Join(" ", e.Failures)}").ConfigureAwait(false);
+            await ErrorOutput.WriteLineAsync($"error: invalid configuration: {string.Join(" ", e.Failures)}").ConfigureAwait(false);
             return ExitCodes.StartFailed;
         }
         catch (Exception e) when (ConfigurationErrors.TryDescribe(e, _arguments, out var message))
         {
             // A value that does not convert is the user's to fix, like a bad command line.
-            await Console.Error.WriteLineAsync($"error: {message}").ConfigureAwait(false);
+            await ErrorOutput.WriteLineAsync($"error: {message}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            await Console.Error.WriteLineAsync($"error: the plugin could not start: {e.Message}").ConfigureAwait(false);
+            await ErrorOutput.WriteLineAsync($"error: the plugin could not start: {e.Message}").ConfigureAwait(false);
             return ExitCodes.StartFailed;
         }
 

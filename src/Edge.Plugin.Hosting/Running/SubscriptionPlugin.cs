@@ -64,7 +64,8 @@ internal sealed partial class SubscriptionPluginRunner(SubscriptionPlugin plugin
                     var measurement = await subscription.GetAsync(Timeout.InfiniteTimeSpan, stoppingToken).ConfigureAwait(false);
                     if (measurement is null)
                     {
-                        continue;
+                        // Only an ended subscription answers an unbounded wait with nothing.
+                        break;
                     }
 
                     received++;
