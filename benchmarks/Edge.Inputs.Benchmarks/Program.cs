@@ -20,12 +20,12 @@ switch (mode)
         var jpeg = File.ReadAllBytes(args[1]);
         var scaled = Measure(seconds, () =>
         {
-            using var frame = ImageDecoder.Decode(jpeg, "bench", 0, new TargetSize(Side, Side));
+            using var frame = ImageDecoder.Decode(jpeg, "bench", 0, new FrameSize(Side, Side));
             Resize224.Into(frame, model);
         });
         var decodeOnly = Measure(seconds, () =>
         {
-            using var frame = ImageDecoder.Decode(jpeg, "bench", 0, new TargetSize(Side, Side));
+            using var frame = ImageDecoder.Decode(jpeg, "bench", 0, new FrameSize(Side, Side));
         });
         var full = Measure(seconds, () =>
         {

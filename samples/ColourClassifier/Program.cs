@@ -1,6 +1,7 @@
 using Edge.Inference;
 using Edge.Plugin;
 using Edge.Plugin.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 var builder = EdgePlugin.CreateBuilder(args);
 builder.Services.AddOnnxInference();

@@ -12,17 +12,17 @@ namespace Edge.Plugin.AiCsd;
 /// <param name="OutputFiles">The files written, inside the output folder.</param>
 /// <param name="Results">The results string shown in the AiCSD UI.</param>
 /// <param name="QCFlags">Quality-control flags; may be empty.</param>
-public sealed record AiCsdRun(IReadOnlyList<string> OutputFiles, string Results, string QCFlags = "");
+internal sealed record AiCsdRun(IReadOnlyList<string> OutputFiles, string Results, string QCFlags = "");
 
 /// <summary>How one request ended, and whether each callback got through.</summary>
 /// <param name="Response">What was reported (or would have been, had the callbacks been reachable).</param>
 /// <param name="JobUpdated">The job update callback was accepted.</param>
 /// <param name="StatusReported">The pipeline status callback was accepted.</param>
 /// <param name="Error">Why the request failed, if it did.</param>
-public sealed record AiCsdOutcome(AiCsdResponse Response, bool JobUpdated, bool StatusReported, string? Error);
+internal sealed record AiCsdOutcome(AiCsdResponse Response, bool JobUpdated, bool StatusReported, string? Error);
 
 /// <summary>Processes one checked input: reads <paramref name="inputPath"/>, writes into <paramref name="outputFolder"/>.</summary>
-public delegate ValueTask<AiCsdRun> AiCsdProcessor(AiCsdRequest request, string inputPath, string outputFolder, CancellationToken cancellationToken);
+internal delegate ValueTask<AiCsdRun> AiCsdProcessor(AiCsdRequest request, string inputPath, string outputFolder, CancellationToken cancellationToken);
 
 /// <summary>
 /// AiCSD's request-driven pipeline, independent of how requests arrive (MQTT in production, a

@@ -16,7 +16,7 @@ namespace Edge.Plugin.AiCsd;
 /// <param name="JobUpdateUrl">The job repository's endpoint for the job's results.</param>
 /// <param name="PipelineStatusUrl">The task launcher's endpoint for the pipeline's final status.</param>
 /// <param name="GatewayIP">The gateway's address, if given.</param>
-public sealed record AiCsdRequest(
+internal sealed record AiCsdRequest(
     string InputFileLocation,
     string OutputFileFolder,
     IReadOnlyDictionary<string, string> ModelParams,
@@ -115,7 +115,7 @@ public sealed record AiCsdRequest(
 }
 
 /// <summary>An AiCSD request could not be accepted. The message names the field and the problem.</summary>
-public sealed class AiCsdRequestException : Exception
+internal sealed class AiCsdRequestException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public AiCsdRequestException(string message, Uri? jobUpdateUrl, Uri? pipelineStatusUrl)

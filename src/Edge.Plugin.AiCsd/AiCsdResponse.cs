@@ -13,7 +13,7 @@ namespace Edge.Plugin.AiCsd;
 /// <param name="Status">The file's status; may be empty.</param>
 /// <param name="ErrorDetails">What went wrong with it; may be empty.</param>
 /// <param name="Owner">Its current owner; may be empty.</param>
-public sealed record AiCsdOutputFile(string DirName, string Name, string Extension, string Status = "", string ErrorDetails = "", string Owner = "")
+internal sealed record AiCsdOutputFile(string DirName, string Name, string Extension, string Status = "", string ErrorDetails = "", string Owner = "")
 {
     /// <summary>Describes a file on disk.</summary>
     public static AiCsdOutputFile For(string path) =>
@@ -25,7 +25,7 @@ public sealed record AiCsdOutputFile(string DirName, string Name, string Extensi
 /// <param name="QCFlags">Quality-control flags; may be empty.</param>
 /// <param name="OutputFiles">The files written.</param>
 /// <param name="Results">A results string for the AiCSD UI, or the reason for a failure.</param>
-public sealed record AiCsdResponse(string Status, string QCFlags, IReadOnlyList<AiCsdOutputFile> OutputFiles, string Results)
+internal sealed record AiCsdResponse(string Status, string QCFlags, IReadOnlyList<AiCsdOutputFile> OutputFiles, string Results)
 {
     /// <summary>The status of a pipeline run that succeeded.</summary>
     public const string Complete = "PipelineComplete";

@@ -22,7 +22,7 @@ public sealed class CodecScalingTests : IDisposable
     [InlineData(1000, 10, "5/8", 1200, 675)]
     public void Jpeg_TargetSize_DecodesAtSmallestCoveringScale_AsDjpeg(int wantWidth, int wantHeight, string scale, int width, int height)
     {
-        using var frame = ImageDecoder.Decode(File.ReadAllBytes(_path), _path, Clock.NowNs(), new TargetSize(wantWidth, wantHeight));
+        using var frame = ImageDecoder.Decode(File.ReadAllBytes(_path), _path, Clock.NowNs(), new FrameSize(wantWidth, wantHeight));
         var ppm = Tool.RunBinary("djpeg", ["-scale", scale, "-ppm", _path]);
         var header = System.Text.Encoding.ASCII.GetBytes($"P6\n{width} {height}\n255\n");
 
@@ -35,7 +35,7 @@ public sealed class CodecScalingTests : IDisposable
     [Fact]
     public void Jpeg_TargetLargerThanImage_DecodesAtFullSizeNotUpsampled()
     {
-        using var frame = ImageDecoder.Decode(File.ReadAllBytes(_path), _path, Clock.NowNs(), new TargetSize(4000, 3000));
+        using var frame = ImageDecoder.Decode(File.ReadAllBytes(_path), _path, Clock.NowNs(), new FrameSize(4000, 3000));
 
         Assert.Equal((1920, 1080), (frame.Width, frame.Height));
     }
@@ -45,7 +45,7 @@ public sealed class CodecScalingTests : IDisposable
     {
         var png = Path.Combine(RepoPaths.Root, "samples", "ColourClassifier", "data", "forest.png");
 
-        using var frame = ImageDecoder.Decode(File.ReadAllBytes(png), png, Clock.NowNs(), new TargetSize(32, 32));
+        using var frame = ImageDecoder.Decode(File.ReadAllBytes(png), png, Clock.NowNs(), new FrameSize(32, 32));
 
         Assert.Equal(320, frame.Width);
     }

@@ -35,6 +35,7 @@ public sealed class PackedTemplatesFixture : IDisposable
         }
 
         var templates = Directory.GetFiles(Packages, "Edge.Templates.*.nupkg").Single();
+        Version = Path.GetFileNameWithoutExtension(templates)["Edge.Templates.".Length..];
         var install = Tool.Run("dotnet", ["new", "install", templates, "--debug:custom-hive", Hive], Root);
         if (install.ExitCode != 0)
         {
@@ -47,6 +48,9 @@ public sealed class PackedTemplatesFixture : IDisposable
     public string Packages { get; }
 
     public string Hive { get; }
+
+    /// <summary>The version every package was packed at, which git gives (MinVer).</summary>
+    public string Version { get; }
 
     internal Tool.Result New(string template, string name, string output, params string[] options) =>
         Tool.Run("dotnet", ["new", template, "-n", name, "-o", output, "--debug:custom-hive", Hive, .. options], Root);

@@ -23,13 +23,14 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
     private static string Read(string project, string file) => File.ReadAllText(Path.Combine(project, file));
 
     [Fact]
-    public void Pack_WritesTheFivePackages()
+    public void Pack_WritesEveryPackage_AllAtTheVersionGitGives()
     {
-        var ids = Directory.GetFiles(packed.Packages, "*.nupkg").Select(f => Path.GetFileName(f)!).Order().ToArray();
+        var ids = Directory.GetFiles(packed.Packages, "*.nupkg").Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray();
+        string[] packages = ["Edge.Inference", "Edge.Mqtt", "Edge.Plugin.Abstractions", "Edge.Plugin.AiCsd", "Edge.Plugin.Hosting", "Edge.Plugin.Manifest", "Edge.Plugin.Mqtt", "Edge.Plugin.Testing", "Edge.Plugin.Waggle", "Edge.Storage", "Edge.Storage.S3", "Edge.Templates"];
 
-        Assert.Equal(
-            ["Edge.Inference.0.1.0.nupkg", "Edge.Plugin.Abstractions.0.1.0.nupkg", "Edge.Plugin.Hosting.0.1.0.nupkg", "Edge.Storage.0.1.0.nupkg", "Edge.Templates.0.1.0.nupkg"],
-            ids);
+        Assert.Equal([.. packages.Select(p => $"{p}.{packed.Version}.nupkg")], ids);
+        // MinVer: no release tag yet, so 0.2.0-alpha.0.<commits>; two commits never pack the same version.
+        Assert.Matches(@"^0\.2\.0-alpha\.0\.\d+$", packed.Version);
     }
 
     [Fact]
@@ -39,17 +40,18 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
 
         Succeeded(Dotnet(project, "build", "-warnaserror", "-c", "Release"));
         // The Edge packages must have come from the fresh pack, not from anywhere else.
-        Assert.True(Directory.Exists(Path.Combine(project, ".packages", "edge.plugin.hosting", "0.1.0")), "Edge.Plugin.Hosting was not restored from the local pack");
+        Assert.True(Directory.Exists(Path.Combine(project, ".packages", "edge.plugin.hosting", packed.Version)), "Edge.Plugin.Hosting was not restored from the local pack");
         var run = Dotnet(project, Path.Combine("bin", "Release", "net10.0", "Mask.Classifier.dll"), "-top", "2");
         var tests = Dotnet(project, "test", Path.Combine("tests", "Mask.Classifier.Tests"));
 
         Succeeded(run);
         Assert.Matches(@"^env\.classification: red \(confidence=0\.9\d\d, input=red-apple\.jpg\)\nenv\.classification: \w+ ", run.StandardOutput);
         Succeeded(tests);
-        Assert.Contains("Passed!  - Failed:     0, Passed:     3", tests.StandardOutput, StringComparison.Ordinal);
+        // Three unit tests of the plugin through PluginTestHost, and one of the program's command line.
+        Assert.Contains("Passed!  - Failed:     0, Passed:     4", tests.StandardOutput, StringComparison.Ordinal);
         Assert.Empty(SageManifest.ValidateFile(Path.Combine(project, "sage.json")));
-        // The default publisher is Waggle's, only on a node; the host then does not add a second one.
-        Assert.Contains("if (WaggleOptions.IsConfiguredByEnvironment())\n{\n    builder.Services.AddWagglePublisher();", Read(project, "Program.cs"), StringComparison.Ordinal);
+        // The default publisher is Waggle's, which switches itself on only on a node.
+        Assert.Contains("builder.Services.AddWaggle();", Read(project, "Program.cs"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -160,6 +162,13 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
             // Windows, macOS and mobile libraries, and a runtimes/ tree for other platforms, have no place in a Linux image.
             Assert.DoesNotContain(files, f => f.StartsWith("runtimes", StringComparison.Ordinal) || f.EndsWith(".dylib", StringComparison.Ordinal)
                 || f.EndsWith(".aar", StringComparison.Ordinal) || f.EndsWith(".lib", StringComparison.Ordinal) || f.StartsWith("onnxruntime", StringComparison.Ordinal));
+
+            // A Waggle plugin carries the node's AMQP client and nothing of the other platforms or of S3.
+            Assert.Contains("Edge.Plugin.Waggle.dll", files);
+            Assert.Contains("RabbitMQ.Client.dll", files);
+            Assert.DoesNotContain(files, f => f.StartsWith("AWSSDK", StringComparison.Ordinal) || f.StartsWith("Edge.Mqtt", StringComparison.Ordinal)
+                || f.StartsWith("Edge.Plugin.Mqtt", StringComparison.Ordinal) || f.StartsWith("Edge.Plugin.AiCsd", StringComparison.Ordinal)
+                || f.StartsWith("Edge.Storage.S3", StringComparison.Ordinal) || f.StartsWith("edge-manifest", StringComparison.Ordinal) || f.StartsWith("Edge.Plugin.Manifest", StringComparison.Ordinal));
         }
     }
 
@@ -202,6 +211,11 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
         Assert.Matches("^mqtt-plugin/env/classification \\{\"name\":\"env.classification\",\"ts\":\\d+,\"meta\":\\{\"confidence\":\"0\\.9\\d\\d\",\"input\":\"red-apple.jpg\"\\},\"val\":\"red\"\\}\n$", received.StandardOutput);
         Assert.Contains("builder.Services.AddMqttPublisher();", Read(project, "Program.cs"), StringComparison.Ordinal);
         Assert.DoesNotContain("\"Publisher\"", Read(project, "appsettings.json"), StringComparison.Ordinal);
+        // An MQTT plugin carries our MQTT client and no AMQP client, S3 SDK or AiCSD worker.
+        var assemblies = Directory.GetFiles(Path.Combine(project, "bin", "Debug", "net10.0"), "*.dll").Select(Path.GetFileName).ToArray();
+        Assert.Contains("Edge.Mqtt.dll", assemblies);
+        Assert.DoesNotContain(assemblies, f => f!.StartsWith("RabbitMQ", StringComparison.Ordinal) || f.StartsWith("AWSSDK", StringComparison.Ordinal)
+            || f.StartsWith("Edge.Plugin.AiCsd", StringComparison.Ordinal) || f.StartsWith("Edge.Plugin.Waggle", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,11 +1,11 @@
+using Edge.Inference;
 using Edge.Inference.Runtime;
 using Edge.Plugin;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Edge.Inference;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers ONNX inference with dependency injection.</summary>
 public static partial class InferenceServiceCollectionExtensions

@@ -13,7 +13,7 @@ namespace Edge.Plugin.Hosting;
 public sealed record PluginArgument(string Name, string Description, string ConfigurationKey, bool IsFlag = false, string? DefaultValue = null, string ValueName = "VALUE");
 
 /// <summary>The command line was wrong. The message says what was wrong; usage follows it.</summary>
-public sealed class UsageException : Exception
+internal sealed class UsageException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public UsageException(string message)

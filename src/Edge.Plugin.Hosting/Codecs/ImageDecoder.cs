@@ -16,7 +16,7 @@ public static class ImageDecoder
     /// <param name="maxPixels">The largest image accepted.</param>
     /// <exception cref="FrameSourceException">The bytes are empty, truncated, corrupt, too large or of an unknown format.</exception>
     public static Frame Decode(ReadOnlySpan<byte> data, string source, long timestampNs, long maxPixels = DefaultMaxPixels) =>
-        Decode(data, source, timestampNs, TargetSize.Full, maxPixels);
+        Decode(data, source, timestampNs, default, maxPixels);
 
     /// <summary>
     /// Decodes JPEG, PNG, TIFF or BMP bytes, letting a JPEG decode straight to a smaller size (1/2, 1/4, 1/8 ...)
@@ -26,10 +26,10 @@ public static class ImageDecoder
     /// <param name="data">The encoded image.</param>
     /// <param name="source">A name for errors and for the frame, such as the file path.</param>
     /// <param name="timestampNs">The grab time to stamp on the frame.</param>
-    /// <param name="target">The least size the consumer needs; <see cref="TargetSize.Full"/> for full size.</param>
+    /// <param name="target">The least size the consumer needs; the default 0 x 0 for full size.</param>
     /// <param name="maxPixels">The largest image accepted, judged on its declared (full) size.</param>
     /// <exception cref="FrameSourceException">The bytes are empty, truncated, corrupt, too large or of an unknown format.</exception>
-    public static Frame Decode(ReadOnlySpan<byte> data, string source, long timestampNs, TargetSize target, long maxPixels = DefaultMaxPixels)
+    public static Frame Decode(ReadOnlySpan<byte> data, string source, long timestampNs, FrameSize target, long maxPixels = DefaultMaxPixels)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (data.IsEmpty)

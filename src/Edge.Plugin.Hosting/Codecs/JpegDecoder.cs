@@ -15,7 +15,7 @@ internal static unsafe partial class JpegDecoder
     [ThreadStatic]
     private static nint t_handle;
 
-    public static Frame Decode(ReadOnlySpan<byte> data, string source, long timestampNs, TargetSize target, long maxPixels)
+    public static Frame Decode(ReadOnlySpan<byte> data, string source, long timestampNs, FrameSize target, long maxPixels)
     {
         var handle = Handle(source);
         fixed (byte* jpeg = data)
@@ -57,9 +57,9 @@ internal static unsafe partial class JpegDecoder
     /// both dimensions. tjDecompress2 picks the largest factor whose result fits the width and height
     /// it is given, so passing exactly this size selects exactly this factor.
     /// </summary>
-    internal static (int Width, int Height) ScaledSize(int width, int height, TargetSize target)
+    internal static (int Width, int Height) ScaledSize(int width, int height, FrameSize target)
     {
-        if (target.IsFull)
+        if (target.Width <= 0 && target.Height <= 0)
         {
             return (width, height);
         }

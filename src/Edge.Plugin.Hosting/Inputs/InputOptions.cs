@@ -57,7 +57,7 @@ public sealed class InputOptions
     /// <summary>The most pixels a decoded image may declare; guards against decompression bombs.</summary>
     public long MaxPixels { get; set; } = ImageDecoder.DefaultMaxPixels;
 
-    internal TargetSize Target => new(Width, Height);
+    internal FrameSize Target => new(Width, Height);
 
     internal bool HasSize => Width > 0 && Height > 0;
 

@@ -16,7 +16,7 @@ internal interface IDeliveryLink : IAsyncDisposable
 }
 
 /// <summary>The link could not deliver now; the record should wait and be tried again.</summary>
-public sealed class LinkDownException : Exception
+internal sealed class LinkDownException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public LinkDownException(string message, Exception? innerException = null)
@@ -38,7 +38,7 @@ public sealed class LinkDownException : Exception
 }
 
 /// <summary>The far end refused the record for good; sending it again would not help.</summary>
-public sealed class DeliveryRejectedException : Exception
+internal sealed class DeliveryRejectedException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public DeliveryRejectedException(string message, Exception? innerException = null)

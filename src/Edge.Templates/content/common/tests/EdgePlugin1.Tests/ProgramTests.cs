@@ -3,13 +3,13 @@ using System.Text.RegularExpressions;
 
 namespace EdgePluginNamespace.Tests;
 
-/// <summary>Runs the built plugin as its own process on the sample image, the way a node runs it.</summary>
-public sealed class PluginTests
+/// <summary>Runs the built program as its own process, the way a node runs it: its command line and, for a function, its MSG contract.</summary>
+public sealed class ProgramTests
 {
+#if (isFunction)
     private const string SampleModel = "models/colour-classifier.onnx";
     private const string SampleImage = "samples/red-apple.jpg";
 
-#if (isFunction)
     [Fact]
     public void Message_PrintsOnlyTheLabel()
     {
@@ -38,39 +38,7 @@ public sealed class PluginTests
         Assert.Empty(run.Output);
         Assert.Contains("MSG is not a JSON object or Python dict", run.Error, StringComparison.Ordinal);
     }
-#else
-    [Fact]
-    public void SampleImage_IsClassifiedRed()
-    {
-#if (isPipeline)
-        // -mode dev: one run on -input instead of serving AiCSD requests (Triggers:AiCsd:Enabled).
-        var run = Plugin(["-mode", "dev", "-input", SampleImage, "-model", SampleModel]);
-
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.StartsWith("pipeline.classification: red (confidence=", run.Output, StringComparison.Ordinal);
-#else
-        var run = Plugin(["-input", SampleImage, "-model", SampleModel]);
-
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.StartsWith("env.classification: red (confidence=", run.Output, StringComparison.Ordinal);
 #endif
-    }
-#endif
-
-    [Fact]
-    public void MissingModel_FailsNamingIt()
-    {
-#if (isFunction)
-        var run = Plugin([], new() { ["MSG"] = $"{{'input': '{SampleImage}', 'model': 'missing.onnx'}}" });
-#elseif (isPipeline)
-        var run = Plugin(["-mode", "dev", "-input", SampleImage, "-model", "missing.onnx"]);
-#else
-        var run = Plugin(["-input", SampleImage, "-model", "missing.onnx"]);
-#endif
-
-        Assert.Equal(3, run.ExitCode);
-        Assert.Contains("missing.onnx", run.Error, StringComparison.Ordinal);
-    }
 
     [Fact]
     public void ManifestInputs_AreOptionsOfThePlugin()
