@@ -1,5 +1,4 @@
 using System.Text;
-using Edge.Inference.Runtime;
 using Edge.Plugin;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;

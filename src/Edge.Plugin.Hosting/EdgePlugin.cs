@@ -368,7 +368,7 @@ public sealed class EdgePluginHost : IAsyncDisposable
         }
         catch (OptionsValidationException e)
         {
-            await ErrorOutput.WriteLineAsync($"error: invalid configuration: {string.Join(" ", e.Failures)}").ConfigureAwait(false);
+            await ErrorOutput.WriteLineAsync($"error: invalid configuration: {string.Join(" ", e.Failures.Select(f => ConfigurationErrors.DescribeValidation(f, _arguments)))}").ConfigureAwait(false);
             return ExitCodes.StartFailed;
         }
         catch (Exception e) when (ConfigurationErrors.TryDescribe(e, _arguments, out var message))

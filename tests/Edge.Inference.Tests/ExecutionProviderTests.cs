@@ -164,9 +164,9 @@ public sealed class ExecutionProviderTests
     {
         const string line = "/onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:1988 onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library /x/libonnxruntime_providers_shared.so with error: cannot open shared object file";
 
-        Assert.Equal("Failed to load library /x/libonnxruntime_providers_shared.so with error: cannot open shared object file", Runtime.OrtLog.Shorten(line));
-        Assert.Equal("the session failed", Runtime.OrtLog.Shorten("[ErrorCode:Fail] the session failed"));
-        Assert.Equal("plain words", Runtime.OrtLog.Shorten(" plain words "));
+        Assert.Equal("Failed to load library /x/libonnxruntime_providers_shared.so with error: cannot open shared object file", OrtLog.Shorten(line));
+        Assert.Equal("the session failed", OrtLog.Shorten("[ErrorCode:Fail] the session failed"));
+        Assert.Equal("plain words", OrtLog.Shorten(" plain words "));
     }
 
     [Theory]

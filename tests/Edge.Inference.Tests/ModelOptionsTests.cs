@@ -56,15 +56,15 @@ public sealed class ModelOptionsTests
     public void RuntimesOwnWarnings_ReachTheHostsLogger()
     {
         var log = new ExecutionProviderTests.ListLogger();
-        var previous = Runtime.OrtLog.Logger;
-        Runtime.OrtLog.Logger = log;
+        var previous = OrtLog.Logger;
+        OrtLog.Logger = log;
         try
         {
             using var model = OnnxModel.Load(RepoPaths.Model("unused-initializer.onnx"));
         }
         finally
         {
-            Runtime.OrtLog.Logger = previous;
+            OrtLog.Logger = previous;
         }
 
         lock (log.Lines)

@@ -1,5 +1,4 @@
 using Edge.Inference;
-using Edge.Inference.Runtime;
 using Edge.Plugin;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;

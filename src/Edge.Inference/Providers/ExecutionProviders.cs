@@ -1,5 +1,4 @@
 using System.Globalization;
-using Edge.Inference.Runtime;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Edge.Inference;

@@ -1,4 +1,3 @@
-using Edge.Inference.Runtime;
 
 namespace Edge.Inference;
 

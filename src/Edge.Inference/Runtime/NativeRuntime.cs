@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.ML.OnnxRuntime;
 
-namespace Edge.Inference.Runtime;
+namespace Edge.Inference;
 
 /// <summary>
 /// Opens the ONNX Runtime native library before the managed package first touches it, so that a

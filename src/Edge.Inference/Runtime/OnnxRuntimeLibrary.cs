@@ -1,4 +1,3 @@
-using Edge.Inference.Runtime;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Edge.Inference;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 
-namespace Edge.Inference.Runtime;
+namespace Edge.Inference;
 
 /// <summary>
 /// Receives ONNX Runtime's own log lines. While a provider is being attached, the lines are captured

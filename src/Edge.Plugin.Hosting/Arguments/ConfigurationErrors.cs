@@ -41,6 +41,32 @@ internal static partial class ConfigurationErrors
         return $"{key} is '{value}', which is not {expected}: {byFlag}set {key} in appsettings.json or {key.Replace(":", "__", StringComparison.Ordinal)} in the environment.";
     }
 
+    /// <summary>
+    /// Adds to a validator's failure, which starts with the key it is about ("Publishing:Rest:Url is not
+    /// set"), the other ways that key is set: its flag and its environment variable, unless it names them.
+    /// </summary>
+    public static string DescribeValidation(string failure, IReadOnlyList<PluginArgument> arguments)
+    {
+        if (LeadingKey().Match(failure) is not { Success: true } match)
+        {
+            return failure;
+        }
+
+        var key = match.Groups["key"].Value;
+        var variable = key.Replace(":", "__", StringComparison.Ordinal);
+        if (failure.Contains(variable, StringComparison.OrdinalIgnoreCase))
+        {
+            return failure;
+        }
+
+        var flag = arguments.FirstOrDefault(a => string.Equals(a.ConfigurationKey, key, StringComparison.OrdinalIgnoreCase));
+        var byFlag = flag is null ? string.Empty : $"-{flag.Name}, ";
+        return $"{failure.TrimEnd()} (set by {byFlag}{key} in appsettings.json or {variable} in the environment)";
+    }
+
+    [GeneratedRegex(@"^(?<key>[A-Z][A-Za-z0-9]*(?::[A-Za-z0-9]+)+)\b")]
+    private static partial Regex LeadingKey();
+
     [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'", RegexOptions.Singleline)]
     private static partial Regex BinderMessage();
 }
