@@ -1,4 +1,4 @@
-// Fetch throughput of one large object from a loopback s3rver: Edge.Storage's S3 model source (HEAD,
+// Fetch throughput of one large object from a loopback s3rver: Edge.Storage.S3's model source (HEAD,
 // signed GET, SHA-256 while streaming, fsync, rename into the cache) against curl downloading the same
 // object to a file, alone and with the same flush and verification added by sync and sha256sum, all in
 // turn in each round. Reports medians and ratios.
@@ -6,7 +6,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Edge.Plugin;
-using Edge.Storage;
+using Edge.Storage.S3;
 using Edge.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -122,11 +122,11 @@ static async Task RunAsync(string program, string[] arguments)
 static ServiceProvider Provider(S3Server server, string cache) => new ServiceCollection()
     .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
     .AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
-    .AddModelStore(o =>
+    .AddModelStore(o => o.Cache.Directory = cache)
+    .AddS3Storage(o =>
     {
-        o.S3.Endpoint = server.Endpoint;
-        o.S3.AccessKey = S3Server.AccessKey;
-        o.S3.SecretKey = S3Server.SecretKey;
-        o.Cache.Directory = cache;
+        o.Endpoint = server.Endpoint;
+        o.AccessKey = S3Server.AccessKey;
+        o.SecretKey = S3Server.SecretKey;
     })
     .BuildServiceProvider();

@@ -12,9 +12,6 @@ public sealed class StorageOptions
     /// <summary>Where verified models are kept, and how much room they may take.</summary>
     public ModelCacheOptions Cache { get; set; } = new();
 
-    /// <summary>The S3-compatible object store (AWS, MinIO, s3rver) that <c>s3://</c> references and uploads use.</summary>
-    public S3Options S3 { get; set; } = new();
-
     /// <summary>
     /// How long a broken download keeps retrying (with range requests from where it stopped) before it
     /// gives up. The partial file is kept either way, so a later attempt resumes it.
@@ -27,6 +24,14 @@ public sealed class StorageOptions
     /// attempt is then retried from the last byte received, within <see cref="ResumeWindow"/>. Default 30 s.
     /// </summary>
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long an <c>http(s)://</c> request may wait for the server's answer (its status and headers)
+    /// before the attempt counts as failed, as a refused connection would. The body that follows is
+    /// guarded by <see cref="ReadTimeout"/> instead, so a large model on a slow link is not cut off.
+    /// Default 100 s.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
     /// <summary>A cap on download speed in bytes per second, so a model fetch leaves room on a shared link; 0 is no cap.</summary>
     public long MaxBytesPerSecond { get; set; }
@@ -54,6 +59,12 @@ public sealed class StorageOptions
             failures.Add($"Storage:ReadTimeout must be positive and under 24 days; got {ReadTimeout}.");
         }
 
+        // HttpClient refuses a timeout of zero, a negative one or one past int.MaxValue milliseconds.
+        if (RequestTimeout <= TimeSpan.Zero || RequestTimeout.TotalMilliseconds > int.MaxValue)
+        {
+            failures.Add($"Storage:RequestTimeout must be positive and under 24 days; got {RequestTimeout}.");
+        }
+
         if (MaxBytesPerSecond < 0)
         {
             failures.Add($"Storage:MaxBytesPerSecond must be 0 (no cap) or more; got {MaxBytesPerSecond}.");
@@ -62,16 +73,6 @@ public sealed class StorageOptions
         if (ProgressInterval <= TimeSpan.Zero)
         {
             failures.Add($"Storage:ProgressInterval must be positive; got {ProgressInterval}.");
-        }
-
-        if (!string.IsNullOrEmpty(S3.Endpoint) && !Uri.TryCreate(S3.Endpoint, UriKind.Absolute, out _))
-        {
-            failures.Add($"Storage:S3:Endpoint '{S3.Endpoint}' is not an absolute URL such as http://127.0.0.1:9000.");
-        }
-
-        if (S3.CaCertificateFile is { Length: > 0 } ca && !File.Exists(ca))
-        {
-            failures.Add($"Storage:S3:CaCertificateFile '{ca}' does not exist.");
         }
 
         Archives.Validate(failures);
@@ -106,53 +107,4 @@ public sealed class ModelCacheOptions
         var baseDir = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
         return Path.Combine(baseDir, "edge-plugin", "models");
     }
-}
-
-/// <summary>
-/// How to reach the S3-compatible store. Each setting left empty falls back to the standard AWS
-/// environment variable named on it, so the same container runs against AWS, MinIO or s3rver.
-/// </summary>
-public sealed class S3Options
-{
-    /// <summary>The endpoint URL, such as <c>http://minio:9000</c>. Falls back to <c>AWS_ENDPOINT_URL_S3</c>, <c>AWS_ENDPOINT_URL</c>, <c>AWS_S3_ENDPOINT</c>; empty means AWS itself.</summary>
-    public string? Endpoint { get; set; }
-
-    /// <summary>The region. Falls back to <c>AWS_REGION</c>, <c>AWS_DEFAULT_REGION</c>, then <c>us-east-1</c>.</summary>
-    public string? Region { get; set; }
-
-    /// <summary>The access key. Falls back to <c>AWS_ACCESS_KEY_ID</c>; with no key at all, requests are anonymous.</summary>
-    public string? AccessKey { get; set; }
-
-    /// <summary>The secret key. Falls back to <c>AWS_SECRET_ACCESS_KEY</c>.</summary>
-    public string? SecretKey { get; set; }
-
-    /// <summary>A session token for temporary credentials. Falls back to <c>AWS_SESSION_TOKEN</c>.</summary>
-    public string? SessionToken { get; set; }
-
-    /// <summary>Addresses buckets as <c>endpoint/bucket/key</c> rather than <c>bucket.endpoint/key</c>; MinIO and s3rver need it. Default true.</summary>
-    public bool ForcePathStyle { get; set; } = true;
-
-    /// <summary>A PEM file holding the CA that signed the store's certificate, for a private MinIO with its own CA.</summary>
-    public string? CaCertificateFile { get; set; }
-
-    /// <summary>Accepts any server certificate. Only for a test bench: it removes the protection TLS gives; a warning is logged.</summary>
-    public bool AcceptAnyServerCertificate { get; set; }
-
-    /// <summary>How long one request may take before it counts as failed. Default 100 s.</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(100);
-
-    /// <summary>How often the client itself retries a failed request before the cache's own resume logic takes over. Default 2.</summary>
-    public int MaxRetries { get; set; } = 2;
-
-    /// <summary>Uploads: the bucket artifacts go to when a call names none.</summary>
-    public string? UploadBucket { get; set; }
-
-    /// <summary>Uploads: files at least this large go up in parts. Default 64 MiB.</summary>
-    public long MultipartThreshold { get; set; } = 64L << 20;
-
-    /// <summary>Uploads: the size of each part (S3 needs at least 5 MiB). Default 16 MiB.</summary>
-    public long PartSize { get; set; } = 16L << 20;
-
-    /// <summary>Uploads: how many parts are in flight at once. Default 4.</summary>
-    public int UploadParallelism { get; set; } = 4;
 }

@@ -1,87 +1,79 @@
-using Amazon.S3;
+using System.Diagnostics.CodeAnalysis;
 using Edge.Plugin;
+using Edge.Storage;
 using Edge.Storage.Caching;
 using Edge.Storage.Http;
-using Edge.Storage.S3;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace Edge.Storage;
+namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers model sources with dependency injection.</summary>
+/// <summary>Registers the model store: the verified cache and the local and HTTP(S) model sources.</summary>
 public static class StorageServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the model sources this package provides (<c>file</c>, <c>s3</c>, <c>http(s)</c>) behind
-    /// the verified cache, and <see cref="ArtifactUploader"/>, with <see cref="StorageOptions"/> bound from
-    /// the <c>Storage</c> section and validated at start-up.
+    /// Registers the <c>file</c> and <c>http</c>/<c>https</c> model sources behind the verified cache, with
+    /// <see cref="StorageOptions"/> bound from the <c>Storage</c> section and validated at start-up. Calling
+    /// it again registers nothing twice; its <paramref name="configure"/> still applies. <c>s3://</c>
+    /// references and uploads come with <c>AddS3Storage()</c> from the Edge.Storage.S3 package.
     /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Changes the options after they are bound from configuration.</param>
     public static IServiceCollection AddModelStore(this IServiceCollection services, Action<StorageOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
-        options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
+        AddOptionsOnce(services, static o => o.BindConfiguration(StorageOptions.SectionName), static (o, failures) => o.Validate(failures), configure);
         services.TryAddSingleton(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             return new ModelCache(settings.Cache.ResolveDirectory(), settings.Cache.MaxBytes, Logger(sp));
         });
-        services.TryAddSingleton(sp => new S3Connection(sp.GetRequiredService<IOptions<StorageOptions>>().Value.S3, Logger(sp)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, LocalModelSource>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, S3ModelSource>(sp =>
-            new S3ModelSource(sp.GetRequiredService<S3Connection>(), sp.GetRequiredService<ModelCache>(), sp.GetRequiredService<IOptions<StorageOptions>>().Value, Logger(sp))));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, HttpModelSource>(sp =>
-            new HttpModelSource(new HttpClient { Timeout = sp.GetRequiredService<IOptions<StorageOptions>>().Value.S3.Timeout }, sp.GetRequiredService<ModelCache>(), sp.GetRequiredService<IOptions<StorageOptions>>().Value, Logger(sp))));
-        services.TryAddSingleton(sp => new ArtifactUploader(sp.GetRequiredService<S3Connection>().Client, sp.GetRequiredService<IOptions<StorageOptions>>().Value.S3, Logger(sp)));
+        {
+            var settings = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return new HttpModelSource(new HttpClient { Timeout = settings.RequestTimeout }, sp.GetRequiredService<ModelCache>(), settings, Logger(sp));
+        }));
         return services;
     }
 
-    private static ILogger Logger(IServiceProvider services) =>
+    /// <summary>The one log category of every model source, whichever package registers it.</summary>
+    internal static ILogger Logger(IServiceProvider services) =>
         (services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger("Edge.Storage");
 
-    /// <summary>One S3 client per process, made on first use so a plugin without s3:// references never builds one.</summary>
-    internal sealed class S3Connection(S3Options options, ILogger logger) : IDisposable
+    /// <summary>
+    /// Binds <typeparamref name="TOptions"/> and validates it at start-up, unless an earlier call already
+    /// did: bound twice, configured list items would be appended twice. <paramref name="configure"/> applies
+    /// on every call. (The caller binds, because the binding source generator needs the concrete type.)
+    /// </summary>
+    internal static void AddOptionsOnce<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(
+        IServiceCollection services, Action<OptionsBuilder<TOptions>> bind, Action<TOptions, List<string>> validate, Action<TOptions>? configure)
+        where TOptions : class
     {
-        private readonly Lazy<(AmazonS3Client Client, bool Anonymous)> _client = new(() => S3ClientFactory.Create(options, logger));
-        private readonly Lazy<HttpClient> _http = new(() => new HttpClient(S3ClientFactory.CreateHandler(options)) { Timeout = options.Timeout });
-
-        public IAmazonS3 Client => _client.Value.Client;
-
-        /// <summary>Requests go unsigned: no credentials were configured.</summary>
-        public bool Anonymous => _client.Value.Anonymous;
-
-        /// <summary>Object bodies stream over this client, from presigned URLs, with the store's TLS settings.</summary>
-        public HttpClient Http => _http.Value;
-
-        public void Dispose()
+        var options = services.AddOptions<TOptions>();
+        if (!services.Any(d => d.ServiceType == typeof(IValidateOptions<TOptions>) && d.ImplementationInstance is FailureList<TOptions>))
         {
-            if (_client.IsValueCreated)
-            {
-                _client.Value.Client.Dispose();
-            }
+            bind(options);
+            options.ValidateOnStart();
+            services.AddSingleton<IValidateOptions<TOptions>>(new FailureList<TOptions>(validate));
+        }
 
-            if (_http.IsValueCreated)
-            {
-                _http.Value.Dispose();
-            }
+        if (configure is not null)
+        {
+            options.Configure(configure);
         }
     }
 
-    private sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+    /// <summary>Runs an options class's own checks, each of which names its key.</summary>
+    private sealed class FailureList<TOptions>(Action<TOptions, List<string>> validate) : IValidateOptions<TOptions>
+        where TOptions : class
     {
-        public ValidateOptionsResult Validate(string? name, StorageOptions options)
+        public ValidateOptionsResult Validate(string? name, TOptions options)
         {
             var failures = new List<string>();
-            options.Validate(failures);
+            validate(options, failures);
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
     }

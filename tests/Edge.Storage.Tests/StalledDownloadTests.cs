@@ -1,5 +1,3 @@
-using Edge.Plugin;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Storage.Tests;
@@ -24,20 +22,19 @@ public sealed class StalledDownloadTests : IDisposable
     {
         var content = StorageBed.RandomBytes(3 << 20, seed: 11);
         await using var server = new StallingHttpServer(content, "\"v1\"") { StallAfter = StallAfter, StallsLeft = 1 };
-        var logs = new LogCapture();
-        await using var services = Services(logs, resumeWindow: TimeSpan.FromSeconds(60));
+        await using var bed = Bed(resumeWindow: TimeSpan.FromSeconds(60));
         var url = server.Url("detector.onnx");
 
-        var path = await FetchAsync(services, url).WaitAsync(Hang);
+        var path = await bed.FetchAsync(url).WaitAsync(Hang);
 
         Assert.Equal(StorageBed.Sha256(content), StorageBed.Sha256(path));
         // The first two requests are the whole body and the resume from the stall; a busy machine may pause
         // the in-process server past the 1 s timeout once more, which only adds a later resume.
         Assert.Equal(["", $"bytes={StallAfter}-"], server.Ranges.Take(2));
         Assert.True(
-            logs.Contains(LogLevel.Error, $"Download of {url} stalled: no bytes for 1.0 s (Storage:ReadTimeout) with the connection still open; {StallAfter} bytes arrived on this attempt"),
-            logs.ToString());
-        Assert.True(logs.Contains(LogLevel.Information, $"Verified {url}"), logs.ToString());
+            bed.Logs.Contains(LogLevel.Error, $"Download of {url} stalled: no bytes for 1.0 s (Storage:ReadTimeout) with the connection still open; {StallAfter} bytes arrived on this attempt"),
+            bed.Logs.ToString());
+        Assert.True(bed.Logs.Contains(LogLevel.Information, $"Verified {url}"), bed.Logs.ToString());
     }
 
     // A stall that sends no bytes: bytes that do arrive count as progress and restart Storage:ResumeWindow.
@@ -45,11 +42,10 @@ public sealed class StalledDownloadTests : IDisposable
     public async Task BodyThatAlwaysStalls_FailsClearly_WhenNothingIsCached()
     {
         await using var server = new StallingHttpServer(StorageBed.RandomBytes(1 << 20, seed: 12), "\"v1\"") { StallAfter = 0, StallsLeft = int.MaxValue };
-        var logs = new LogCapture();
-        await using var services = Services(logs, resumeWindow: TimeSpan.FromSeconds(3));
+        await using var bed = Bed(resumeWindow: TimeSpan.FromSeconds(3));
         var url = server.Url("detector.onnx");
 
-        var error = await Assert.ThrowsAsync<IOException>(() => FetchAsync(services, url).WaitAsync(Hang));
+        var error = await Assert.ThrowsAsync<IOException>(() => bed.FetchAsync(url).WaitAsync(Hang));
 
         Assert.Contains($"Model {url} could not be fetched", error.Message, StringComparison.Ordinal);
         Assert.Contains("did not resume within 00:00:03 (Storage:ResumeWindow)", error.Message, StringComparison.Ordinal);
@@ -65,40 +61,26 @@ public sealed class StalledDownloadTests : IDisposable
     {
         var v1 = StorageBed.RandomBytes(1 << 20, seed: 13);
         await using var server = new StallingHttpServer(v1, "\"v1\"");
-        var logs = new LogCapture();
-        await using var services = Services(logs, resumeWindow: TimeSpan.FromSeconds(3));
+        await using var bed = Bed(resumeWindow: TimeSpan.FromSeconds(3));
         var url = server.Url("detector.onnx");
-        var first = await FetchAsync(services, url).WaitAsync(Hang);
+        var first = await bed.FetchAsync(url).WaitAsync(Hang);
         Assert.Equal(StorageBed.Sha256(v1), StorageBed.Sha256(first));
 
         server.Content = StorageBed.RandomBytes(1 << 20, seed: 14);
         server.ETag = "\"v2\"";
         server.StallAfter = 0;
         server.StallsLeft = int.MaxValue;
-        var second = await FetchAsync(services, url).WaitAsync(Hang);
+        var second = await bed.FetchAsync(url).WaitAsync(Hang);
 
         Assert.Equal(first, second);
         Assert.Equal(StorageBed.Sha256(v1), StorageBed.Sha256(second));
-        Assert.True(logs.Contains(LogLevel.Warning, $"OFFLINE: model store unreachable for {url}"), logs.ToString());
-        Assert.True(logs.Contains(LogLevel.Error, $"Download of {url} stalled"), logs.ToString());
+        Assert.True(bed.Logs.Contains(LogLevel.Warning, $"OFFLINE: model store unreachable for {url}"), bed.Logs.ToString());
+        Assert.True(bed.Logs.Contains(LogLevel.Error, $"Download of {url} stalled"), bed.Logs.ToString());
     }
 
-    private ServiceProvider Services(LogCapture logs, TimeSpan resumeWindow) =>
-        new ServiceCollection()
-            .AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build())
-            .AddLogging(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs))
-            .AddModelStore(o =>
-            {
-                o.Cache.Directory = _cache;
-                o.ReadTimeout = TimeSpan.FromSeconds(1);
-                o.ResumeWindow = resumeWindow;
-            })
-            .BuildServiceProvider();
-
-    private static async Task<string> FetchAsync(IServiceProvider services, string url)
+    private StorageBed Bed(TimeSpan resumeWindow) => new(_cache, o =>
     {
-        var reference = ModelReference.Parse(url);
-        var source = services.GetServices<IModelSource>().First(s => s.Schemes.Contains(reference.Scheme));
-        return await source.GetLocalPathAsync(reference, CancellationToken.None);
-    }
+        o.ReadTimeout = TimeSpan.FromSeconds(1);
+        o.ResumeWindow = resumeWindow;
+    });
 }

@@ -2,7 +2,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 
-namespace Edge.Storage;
+namespace Edge.Storage.S3;
 
 /// <summary>
 /// Uploads files (result images, AiCSD output files, pywaggle-style <c>upload_file</c> artifacts, new
@@ -40,7 +40,7 @@ public sealed partial class ArtifactUploader
         var sha256 = await LocalModelSource.HashAsync(info.FullName, cancellationToken).ConfigureAwait(false);
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase)
         {
-            [S3.S3ModelSource.Sha256Metadata] = sha256,
+            [S3ModelSource.Sha256Metadata] = sha256,
         };
         var result = info.Length >= _options.MultipartThreshold
             ? await UploadPartsAsync(info, bucket, key, meta, sha256, cancellationToken).ConfigureAwait(false)

@@ -1,7 +1,6 @@
 // Usage: Edge.Storage.FetchTool <endpoint> <cache dir> <reference> <max bytes per second>
 // Prints one line: "downloads=<n> path=<local path>"; logs go to stderr.
 using Edge.Plugin;
-using Edge.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -11,11 +10,14 @@ var services = new ServiceCollection()
     .Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
     .AddModelStore(o =>
     {
-        o.S3.Endpoint = args[0];
-        o.S3.AccessKey = "S3RVER";
-        o.S3.SecretKey = "S3RVER";
         o.Cache.Directory = args[1];
         o.MaxBytesPerSecond = long.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
+    })
+    .AddS3Storage(o =>
+    {
+        o.Endpoint = args[0];
+        o.AccessKey = "S3RVER";
+        o.SecretKey = "S3RVER";
     });
 await using var provider = services.BuildServiceProvider();
 var reference = ModelReference.Parse(args[2]);

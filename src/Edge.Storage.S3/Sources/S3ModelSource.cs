@@ -13,7 +13,7 @@ namespace Edge.Storage.S3;
 /// Serves <c>s3://bucket/key</c> and <c>s3://bucket/prefix/latest[/file]</c> from any S3-compatible
 /// store. The ETag is the version: an unchanged object costs one HEAD request per check.
 /// </summary>
-internal sealed partial class S3ModelSource(StorageServiceCollectionExtensions.S3Connection connection, ModelCache cache, StorageOptions options, ILogger logger)
+internal sealed partial class S3ModelSource(S3Connection connection, ModelCache cache, StorageOptions options, ILogger logger)
     : RemoteModelSource(cache, options, logger)
 {
     // Made on first use: a plugin whose model is local never builds an S3 client.
