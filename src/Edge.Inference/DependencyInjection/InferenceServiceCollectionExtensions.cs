@@ -70,7 +70,7 @@ public static partial class InferenceServiceCollectionExtensions
 
         if (!reference.IsLocal)
         {
-            throw new InvalidOperationException($"Model reference '{reference.Location}' uses scheme '{reference.Scheme}', which no registered model source serves. Add Edge.Storage's model sources (AddModelStore) or give a local path.");
+            throw new InvalidOperationException($"Model reference '{reference.Location}' uses scheme '{reference.Scheme}', which no registered model source serves: {(reference.Scheme == "s3" ? "add Edge.Storage.S3 and call services.AddS3Storage()" : "add Edge.Storage and call services.AddModelStore() for http(s)")}, or give a local path.");
         }
 
         return reference.LocalPath;
