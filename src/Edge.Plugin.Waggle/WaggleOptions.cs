@@ -1,15 +1,23 @@
+using System.Globalization;
 using Edge.Plugin.Hosting.Spool;
 
 namespace Edge.Plugin.Waggle;
 
 /// <summary>
-/// Where and how the Waggle publisher connects. Defaults come from pywaggle's environment variables,
-/// which a Waggle node sets for every plugin; the <c>Publishing:Waggle</c> configuration section overrides them.
+/// Where and how the plugin reaches its Waggle node's RabbitMQ, to publish and to subscribe. Defaults
+/// come from pywaggle's environment variables, which a node sets for every plugin; the
+/// <c>Publishing:Waggle</c> configuration section overrides them (<c>Publishing__Waggle__Host</c>).
 /// </summary>
 public sealed class WaggleOptions
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Publishing:Waggle";
+
+    /// <summary>The variable whose presence says the plugin runs on a node.</summary>
+    internal const string HostVariable = "WAGGLE_PLUGIN_HOST";
+
+    /// <summary>The logger category of everything this package logs, publisher and subscriptions alike.</summary>
+    internal const string LogCategory = "Edge.Plugin.Waggle";
 
     /// <summary>The node's RabbitMQ host (<c>WAGGLE_PLUGIN_HOST</c>, default <c>rabbitmq</c>).</summary>
     public string Host { get; set; } = "rabbitmq";
@@ -26,7 +34,7 @@ public sealed class WaggleOptions
     /// <summary>The plugin's app id (<c>WAGGLE_APP_ID</c>), sent as <c>app_id</c> when set; the node uses it to tag data with the plugin's metadata.</summary>
     public string AppId { get; set; } = string.Empty;
 
-    /// <summary>The exchange; <c>to-validator</c> on every node.</summary>
+    /// <summary>The exchange measurements are published to; <c>to-validator</c> on every node.</summary>
     public string Exchange { get; set; } = "to-validator";
 
     /// <summary>How long a connection attempt may take. Default 5 s.</summary>
@@ -35,34 +43,49 @@ public sealed class WaggleOptions
     /// <summary>How long to wait for the broker to confirm a message. Default 30 s.</summary>
     public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a subscription waits before its first attempt to reconnect to a broker that went
+    /// away. Each further failure doubles the wait (with jitter) up to <see cref="MaxReconnectDelay"/>.
+    /// Default 1 s, pywaggle's fixed pause.
+    /// </summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between a subscription's reconnect attempts. Default 30 s.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The spool that keeps messages while the broker is unreachable.</summary>
     public SpoolOptions Spool { get; set; } = new();
 
-    /// <summary>Reads pywaggle's environment variables.</summary>
-    /// <exception cref="FormatException">WAGGLE_PLUGIN_PORT is not a port number.</exception>
-    public static WaggleOptions FromEnvironment(Func<string, string?>? environment = null)
+    /// <summary>WAGGLE_PLUGIN_PORT as the environment gave it, when it was not a port number; the validator names it.</summary>
+    internal string? UnusablePortVariable { get; private set; }
+
+    /// <summary>
+    /// True on a Waggle node: its scheduler sets WAGGLE_PLUGIN_HOST for every plugin. WAGGLE_APP_ID alone
+    /// is not enough, since without a host there is no broker to talk to.
+    /// </summary>
+    internal static bool IsOnNode(Func<string, string?> environment) => environment(HostVariable) is { Length: > 0 };
+
+    /// <summary>Takes pywaggle's environment variables over the defaults.</summary>
+    internal void ApplyEnvironment(Func<string, string?> environment)
     {
-        environment ??= Environment.GetEnvironmentVariable;
-        var options = new WaggleOptions();
-        options.Host = environment("WAGGLE_PLUGIN_HOST") ?? options.Host;
+        Host = environment(HostVariable) ?? Host;
         if (environment("WAGGLE_PLUGIN_PORT") is { } port)
         {
-            options.Port = int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) && p is > 0 and < 65536
-                ? p
-                : throw new FormatException($"WAGGLE_PLUGIN_PORT must be a port number (1-65535); got '{port}'.");
+            if (int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+            {
+                Port = p;
+            }
+            else
+            {
+                // Left for the validator, so a bad variable fails start-up with its name like any bad setting.
+                UnusablePortVariable = port;
+                Port = 0;
+            }
         }
 
-        options.Username = environment("WAGGLE_PLUGIN_USERNAME") ?? options.Username;
-        options.Password = environment("WAGGLE_PLUGIN_PASSWORD") ?? options.Password;
-        options.AppId = environment("WAGGLE_APP_ID") ?? options.AppId;
-        return options;
-    }
-
-    /// <summary>True when the environment says the plugin runs on a Waggle node (or against one).</summary>
-    public static bool IsConfiguredByEnvironment(Func<string, string?>? environment = null)
-    {
-        environment ??= Environment.GetEnvironmentVariable;
-        return environment("WAGGLE_PLUGIN_HOST") is { Length: > 0 } || environment("WAGGLE_APP_ID") is { Length: > 0 };
+        Username = environment("WAGGLE_PLUGIN_USERNAME") ?? Username;
+        Password = environment("WAGGLE_PLUGIN_PASSWORD") ?? Password;
+        AppId = environment("WAGGLE_APP_ID") ?? AppId;
     }
 
     internal string DefaultSpoolDirectory()

@@ -2,6 +2,7 @@ using System.Globalization;
 using Edge.Plugin;
 using Edge.Plugin.Hosting;
 using Edge.Plugin.Waggle;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -30,7 +31,11 @@ args = args[1..];
 var port = int.Parse(args[0], CultureInfo.InvariantCulture);
 var services = new ServiceCollection()
     .AddLogging(b => b.AddSimpleConsole().AddFilter(l => l >= LogLevel.Information).Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace))
-    .AddWagglePublisher(o =>
+    .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+
+// Forced on: the tests run it off a node, with the broker's port on the command line.
+services.AddWaggle(
+    o =>
     {
         o.Host = "127.0.0.1";
         o.Port = port;
@@ -38,7 +43,8 @@ var services = new ServiceCollection()
         o.ConnectTimeout = TimeSpan.FromSeconds(2);
         o.ConfirmTimeout = TimeSpan.FromSeconds(10);
         o.Spool.Directory = args[1];
-    });
+    },
+    force: true);
 await using var provider = services.BuildServiceProvider();
 var publisher = provider.GetRequiredService<WagglePublisher>();
 if (args[2] == "drain")

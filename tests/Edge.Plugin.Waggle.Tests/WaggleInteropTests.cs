@@ -8,55 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RabbitMQ.Client;
 
-namespace Edge.Plugin.Hosting.Tests;
-
-/// <summary>One real RabbitMQ for the Waggle tests, with Waggle's <c>to-validator</c> exchange.</summary>
-public sealed class RabbitMqFixture : IAsyncLifetime
-{
-    internal RabbitMqBroker Broker { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Broker = await RabbitMqBroker.StartAsync();
-        await using var connection = await ConnectAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        await channel.ExchangeDeclareAsync("to-validator", ExchangeType.Topic, durable: true);
-    }
-
-    public async Task DisposeAsync() => await Broker.DisposeAsync();
-
-    internal Task<IConnection> ConnectAsync() =>
-        new ConnectionFactory { HostName = "127.0.0.1", Port = Broker.Port, UserName = "plugin", Password = "plugin" }.CreateConnectionAsync();
-
-    /// <summary>A durable queue that receives everything sent to to-validator from now on.</summary>
-    internal async Task<string> BindQueueAsync()
-    {
-        var name = "test-" + Guid.NewGuid().ToString("N");
-        await using var connection = await ConnectAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        await channel.QueueDeclareAsync(name, durable: true, exclusive: false, autoDelete: false);
-        await channel.QueueBindAsync(name, "to-validator", "#");
-        return name;
-    }
-
-    /// <summary>Reads the test.seq values in the queue, in queue order.</summary>
-    internal async Task<List<long>> ReadSequenceAsync(string queue)
-    {
-        var values = new List<long>();
-        await using var connection = await ConnectAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        while (await channel.BasicGetAsync(queue, autoAck: true) is { } message)
-        {
-            using var json = JsonDocument.Parse(message.Body);
-            values.Add(json.RootElement.GetProperty("val").GetInt64());
-        }
-
-        return values;
-    }
-}
-
-[CollectionDefinition("rabbitmq")]
-public sealed class RabbitMqCollection : ICollectionFixture<RabbitMqFixture>;
+namespace Edge.Plugin.Waggle.Tests;
 
 [Collection("rabbitmq")]
 public sealed class WaggleInteropTests(RabbitMqFixture rabbit) : IDisposable
@@ -152,11 +104,11 @@ public sealed class WaggleInteropTests(RabbitMqFixture rabbit) : IDisposable
     }
 
     [Fact]
-    public async Task AddWagglePublisher_PublishesThroughTheContainer_AndDisposesCleanly()
+    public async Task AddWaggle_PublishesThroughTheContainer_AndDisposesCleanly()
     {
         var queue = await rabbit.BindQueueAsync();
-        var collection = new ServiceCollection().AddLogging();
-        collection.AddWagglePublisher(o => (o.Host, o.Port, o.Spool.Directory) = ("127.0.0.1", rabbit.Broker.Port, Path.Combine(_dir, "di")));
+        var collection = RabbitMqFixture.Services();
+        collection.AddWaggle(o => (o.Host, o.Port, o.Spool.Directory) = ("127.0.0.1", rabbit.Broker.Port, Path.Combine(_dir, "di")), force: true);
         await using (var services = collection.BuildServiceProvider())
         {
             var publisher = Assert.Single(services.GetServices<IMeasurementPublisher>());

@@ -52,7 +52,7 @@ internal sealed class WaggleLink(WaggleOptions options) : IDeliveryLink
         catch (Exception e)
         {
             await CloseAsync().ConfigureAwait(false);
-            var reason = e is OperationCanceledException ? $"no answer within {(_connection is null ? options.ConnectTimeout : options.ConfirmTimeout).TotalSeconds:F0} s" : Describe(e);
+            var reason = e is OperationCanceledException ? $"no answer within {(_connection is null ? options.ConnectTimeout : options.ConfirmTimeout).TotalSeconds:F0} s" : WaggleConnections.Describe(e);
             throw new LinkDownException(reason, e);
         }
     }
@@ -62,13 +62,6 @@ internal sealed class WaggleLink(WaggleOptions options) : IDeliveryLink
         await CloseAsync().ConfigureAwait(false);
         _connecting.Dispose();
     }
-
-    private static string Describe(Exception e) => e switch
-    {
-        BrokerUnreachableException { InnerException: { } inner } => $"cannot connect: {inner.Message}",
-        OperationInterruptedException { ShutdownReason: { } reason } => $"{reason.ReplyCode} {reason.ReplyText}",
-        _ => e.Message,
-    };
 
     private async ValueTask<IChannel> ChannelAsync(CancellationToken cancellationToken)
     {
@@ -86,19 +79,7 @@ internal sealed class WaggleLink(WaggleOptions options) : IDeliveryLink
             }
 
             await CloseAsync().ConfigureAwait(false);
-            var factory = new ConnectionFactory
-            {
-                HostName = options.Host,
-                Port = options.Port,
-                UserName = options.Username,
-                Password = options.Password,
-                ClientProvidedName = options.AppId.Length > 0 ? $"edge-plugin {options.AppId}" : "edge-plugin",
-
-                // Reconnecting is ours: the spool must know a message was not confirmed.
-                AutomaticRecoveryEnabled = false,
-                TopologyRecoveryEnabled = false,
-                RequestedConnectionTimeout = options.ConnectTimeout,
-            };
+            var factory = WaggleConnections.Factory(options, "publisher");
             _connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
             _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken).ConfigureAwait(false);
             return _channel;
@@ -109,25 +90,6 @@ internal sealed class WaggleLink(WaggleOptions options) : IDeliveryLink
         }
     }
 
-    private async ValueTask CloseAsync()
-    {
-        var channel = Interlocked.Exchange(ref _channel, null);
-        var connection = Interlocked.Exchange(ref _connection, null);
-        try
-        {
-            if (channel is not null)
-            {
-                await channel.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (connection is not null)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is OperationInterruptedException or AlreadyClosedException or IOException or ObjectDisposedException)
-        {
-            // Closing a connection the broker already dropped fails; there is nothing left to release.
-        }
-    }
+    private ValueTask CloseAsync() =>
+        WaggleConnections.CloseQuietlyAsync(Interlocked.Exchange(ref _channel, null), Interlocked.Exchange(ref _connection, null));
 }

@@ -1,0 +1,51 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace Edge.Plugin.Waggle;
+
+/// <summary>Checks the Waggle settings at start-up, naming each bad one by its configuration key.</summary>
+internal sealed class WaggleOptionsValidator : IValidateOptions<WaggleOptions>
+{
+    private const string Section = WaggleOptions.SectionName;
+
+    public ValidateOptionsResult Validate(string? name, WaggleOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Host))
+        {
+            failures.Add($"{Section}:Host is empty: set WAGGLE_PLUGIN_HOST or {Section}:Host to the node's RabbitMQ.");
+        }
+
+        if (options.Port is < 1 or > 65535)
+        {
+            failures.Add(options.UnusablePortVariable is { } text && options.Port == 0
+                ? $"WAGGLE_PLUGIN_PORT must be a port number (1-65535); got '{text}'."
+                : $"{Section}:Port must be 1-65535; got {options.Port.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Exchange))
+        {
+            failures.Add($"{Section}:Exchange is empty; Waggle nodes take measurements on to-validator.");
+        }
+
+        Positive(failures, nameof(options.ConnectTimeout), options.ConnectTimeout);
+        Positive(failures, nameof(options.ConfirmTimeout), options.ConfirmTimeout);
+        Positive(failures, nameof(options.ReconnectDelay), options.ReconnectDelay);
+        Positive(failures, nameof(options.MaxReconnectDelay), options.MaxReconnectDelay);
+        if (options.MaxReconnectDelay < options.ReconnectDelay)
+        {
+            failures.Add($"{Section}:MaxReconnectDelay ({options.MaxReconnectDelay}) must be at least ReconnectDelay ({options.ReconnectDelay}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Positive(List<string> failures, string key, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            failures.Add($"{Section}:{key} must be positive; got {value}.");
+        }
+    }
+}
