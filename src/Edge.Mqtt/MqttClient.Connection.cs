@@ -338,6 +338,18 @@ public sealed partial class MqttClient
             case PacketType.PubAck when _byId.TryGetValue(ack.PacketId, out var p) && p.Stage == PublishStage.AwaitingPubAck:
                 Finish(p, ack);
                 return Pump();
+            case PacketType.PubAck when _byId.TryGetValue(ack.PacketId, out var p) && p.Stage == PublishStage.AwaitingPubRec:
+                // RabbitMQ's MQTT plugin takes a QoS 2 message at QoS 1 and answers PUBACK. The broker owns the
+                // message from then on; waiting for a PUBREC that never comes hung the publisher and held its
+                // window slot for good, and every reconnect sent the message again.
+                if (!c.QosDowngradeLogged)
+                {
+                    c.QosDowngradeLogged = true;
+                    LogQosDowngraded(_logger, ack.PacketId);
+                }
+
+                Finish(p, ack);
+                return Pump();
             case PacketType.PubComp when _byId.TryGetValue(ack.PacketId, out var p) && p.Stage == PublishStage.AwaitingPubComp:
                 Finish(p, ack);
                 return Pump();
@@ -618,6 +630,9 @@ public sealed partial class MqttClient
 
     [LoggerMessage(Level = LogLevel.Error, Message = "MQTT could not renew subscriptions after reconnecting")]
     private static partial void LogResubscribeFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT broker answered the QoS 2 PUBLISH {PacketId} with PUBACK: it took the message at QoS 1, so it may be delivered more than once (RabbitMQ's MQTT plugin does this); said once per connection")]
+    private static partial void LogQosDowngraded(ILogger logger, ushort packetId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT ignored {Type} for unknown packet {PacketId}")]
     private static partial void LogUnexpectedAck(ILogger logger, PacketType type, ushort packetId);
