@@ -36,7 +36,7 @@ public sealed partial class MqttClient
                 await connection.Stream.WriteAsync(writer.WrittenMemory, timeout.Token).ConfigureAwait(false);
             }
 
-            var packet = await ReadOnePacketAsync(connection, timeout.Token).ConfigureAwait(false)
+            var packet = await ReadOnePacketAsync(connection, endpoint, timeout.Token).ConfigureAwait(false)
                 ?? throw new MqttException($"The broker at {endpoint} closed the connection instead of answering CONNECT (wrong protocol version or port?).");
             if (packet is not ConnAckPacket ack)
             {
@@ -92,7 +92,7 @@ public sealed partial class MqttClient
         };
     }
 
-    private static async Task<MqttPacket?> ReadOnePacketAsync(MqttConnection connection, CancellationToken cancellationToken)
+    private static async Task<MqttPacket?> ReadOnePacketAsync(MqttConnection connection, string endpoint, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -110,7 +110,9 @@ public sealed partial class MqttClient
 
             if (result.IsCompleted)
             {
-                return null;
+                return buffer.IsEmpty
+                    ? null
+                    : throw new MqttException($"The broker at {endpoint} closed the connection in the middle of {PacketDecoder.DescribeIncomplete(buffer)} instead of answering CONNECT.");
             }
         }
     }
@@ -261,7 +263,9 @@ public sealed partial class MqttClient
 
                 if (result.IsCompleted)
                 {
-                    throw new MqttException("The broker closed the connection.");
+                    throw new MqttException(buffer.IsEmpty
+                        ? "The broker closed the connection."
+                        : $"The broker closed the connection in the middle of {PacketDecoder.DescribeIncomplete(buffer)}.");
                 }
             }
         }
