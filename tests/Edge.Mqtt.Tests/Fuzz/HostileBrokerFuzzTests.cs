@@ -33,7 +33,7 @@ public sealed partial class HostileBrokerFuzzTests(ITestOutputHelper output)
 
     [Fact]
     public Task ValidConnAck_ThenMutatedOrRandomPackets_LosesTheConnectionClearly() =>
-        RunAsync(3, 3_000, (random, version) =>
+        RunAsync(3, 4_000, (random, version) =>
         [
             .. FuzzCorpus.ConnAck(random, version, success: true, valid: true),
             .. random.Next(4) == 0 ? FuzzCorpus.RandomBytes(random, 64) : FuzzCorpus.Mutate(random, FuzzCorpus.AnyBrokerPacket(random, version)),

@@ -9,13 +9,10 @@ public sealed class MqttNetServerInteropTests(MqttNetInteropBroker broker, ITest
     [Fact]
     public async Task V5Properties_TravelThroughTheBroker()
     {
-        var topic = $"interop/{Guid.NewGuid():N}/props";
-        var options = new MqttClientOptions { Host = "127.0.0.1", Port = Broker.Port, ProtocolVersion = MqttProtocolVersion.V500 };
-        await using var subscriber = new MqttClient(options);
-        await subscriber.ConnectAsync();
+        var topic = Topic("props");
+        await using var subscriber = await ConnectAsync(MqttProtocolVersion.V500);
         await subscriber.SubscribeAsync(topic);
-        await using var publisher = new MqttClient(options);
-        await publisher.ConnectAsync();
+        await using var publisher = await ConnectAsync(MqttProtocolVersion.V500);
 
         await publisher.PublishAsync(new MqttMessage(topic, "{\"v\":1}"u8.ToArray(), MqttQualityOfService.AtLeastOnce)
         {
@@ -26,8 +23,7 @@ public sealed class MqttNetServerInteropTests(MqttNetInteropBroker broker, ITest
             UserProperties = [new("camera", "bottom"), new("camera", "top")],
         });
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        var message = await subscriber.Messages.ReadAsync(timeout.Token);
+        var message = await NextAsync(subscriber);
         Assert.Equal("application/json", message.ContentType);
         Assert.Equal("reply/here", message.ResponseTopic);
         Assert.Equal("req-7"u8.ToArray(), message.CorrelationData!.Value.ToArray());

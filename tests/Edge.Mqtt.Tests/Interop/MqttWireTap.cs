@@ -26,6 +26,7 @@ internal sealed class MqttWireTap : IAsyncDisposable
     private readonly List<Socket> _open = [];
     private readonly Task _accepting;
     private int _connections;
+    private volatile bool _refusing;
 
     public MqttWireTap(int brokerPort, MqttProtocolVersion version)
     {
@@ -37,6 +38,13 @@ internal sealed class MqttWireTap : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>While set, new connections are closed at once, as by a broker that is down.</summary>
+    public bool Refusing
+    {
+        get => _refusing;
+        set => _refusing = value;
+    }
 
     /// <summary>A snapshot of what was sent so far, in wire order.</summary>
     public IReadOnlyList<SentPacket> Sent
@@ -103,6 +111,11 @@ internal sealed class MqttWireTap : IAsyncDisposable
     {
         using var clientSocket = client;
         using var broker = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (Refusing)
+        {
+            return;
+        }
+
         try
         {
             await broker.ConnectAsync(IPAddress.Loopback, _brokerPort, _stopping.Token);
