@@ -36,7 +36,7 @@ public sealed partial class MqttClient
                 await connection.Stream.WriteAsync(writer.WrittenMemory, timeout.Token).ConfigureAwait(false);
             }
 
-            var packet = await ReadOnePacketAsync(connection, timeout.Token).ConfigureAwait(false)
+            var packet = await ReadOnePacketAsync(connection, endpoint, timeout.Token).ConfigureAwait(false)
                 ?? throw new MqttException($"The broker at {endpoint} closed the connection instead of answering CONNECT (wrong protocol version or port?).");
             if (packet is not ConnAckPacket ack)
             {
@@ -92,7 +92,7 @@ public sealed partial class MqttClient
         };
     }
 
-    private static async Task<MqttPacket?> ReadOnePacketAsync(MqttConnection connection, CancellationToken cancellationToken)
+    private static async Task<MqttPacket?> ReadOnePacketAsync(MqttConnection connection, string endpoint, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -110,7 +110,9 @@ public sealed partial class MqttClient
 
             if (result.IsCompleted)
             {
-                return null;
+                return buffer.IsEmpty
+                    ? null
+                    : throw new MqttException($"The broker at {endpoint} closed the connection in the middle of {PacketDecoder.DescribeIncomplete(buffer)} instead of answering CONNECT.");
             }
         }
     }
@@ -261,7 +263,9 @@ public sealed partial class MqttClient
 
                 if (result.IsCompleted)
                 {
-                    throw new MqttException("The broker closed the connection.");
+                    throw new MqttException(buffer.IsEmpty
+                        ? "The broker closed the connection."
+                        : $"The broker closed the connection in the middle of {PacketDecoder.DescribeIncomplete(buffer)}.");
                 }
             }
         }
@@ -336,6 +340,18 @@ public sealed partial class MqttClient
                 PacketEncoder.WriteAck(c.Outgoing, c.Version, PacketType.PubRel, ack.PacketId, MqttReasonCode.PacketIdentifierNotFound);
                 return c;
             case PacketType.PubAck when _byId.TryGetValue(ack.PacketId, out var p) && p.Stage == PublishStage.AwaitingPubAck:
+                Finish(p, ack);
+                return Pump();
+            case PacketType.PubAck when _byId.TryGetValue(ack.PacketId, out var p) && p.Stage == PublishStage.AwaitingPubRec:
+                // RabbitMQ's MQTT plugin takes a QoS 2 message at QoS 1 and answers PUBACK. The broker owns the
+                // message from then on; waiting for a PUBREC that never comes hung the publisher and held its
+                // window slot for good, and every reconnect sent the message again.
+                if (!c.QosDowngradeLogged)
+                {
+                    c.QosDowngradeLogged = true;
+                    LogQosDowngraded(_logger, ack.PacketId);
+                }
+
                 Finish(p, ack);
                 return Pump();
             case PacketType.PubComp when _byId.TryGetValue(ack.PacketId, out var p) && p.Stage == PublishStage.AwaitingPubComp:
@@ -618,6 +634,9 @@ public sealed partial class MqttClient
 
     [LoggerMessage(Level = LogLevel.Error, Message = "MQTT could not renew subscriptions after reconnecting")]
     private static partial void LogResubscribeFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT broker answered the QoS 2 PUBLISH {PacketId} with PUBACK: it took the message at QoS 1, so it may be delivered more than once (RabbitMQ's MQTT plugin does this); said once per connection")]
+    private static partial void LogQosDowngraded(ILogger logger, ushort packetId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "MQTT ignored {Type} for unknown packet {PacketId}")]
     private static partial void LogUnexpectedAck(ILogger logger, PacketType type, ushort packetId);

@@ -136,7 +136,7 @@ public sealed partial class MqttClient : IAsyncDisposable
 
     /// <summary>
     /// Publishes a payload. Completes at QoS 0 once handed to the connection, at QoS 1 on PUBACK,
-    /// at QoS 2 on PUBCOMP. While disconnected the message waits in the session and goes out after
+    /// at QoS 2 on PUBCOMP, or on PUBACK from a broker that takes QoS 2 as QoS 1 (RabbitMQ). While disconnected the message waits in the session and goes out after
     /// reconnecting. The token cancels only the wait for room; an accepted message is not withdrawn.
     /// </summary>
     /// <exception cref="ArgumentException">The topic is empty, has a wildcard, or is too long.</exception>

@@ -54,7 +54,11 @@ public sealed class MqttClientOptions
     /// <summary>The longest delay between reconnection attempts. Default 30 s.</summary>
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The most QoS 1 and 2 messages sent but not yet acknowledged; MQTT 5 brokers may lower it. Default 100.</summary>
+    /// <summary>
+    /// The most QoS 1 and 2 messages sent but not yet acknowledged; MQTT 5 brokers may lower it. Default 100.
+    /// Under MQTT 3.1.1 a broker cannot announce its own limit: keep this at or below it for QoS 2
+    /// (mosquitto's max_inflight_messages is 20 by default, and mosquitto 2.0.11 drops QoS 2 messages beyond it).
+    /// </summary>
     public int MaxInflight { get; set; } = 100;
 
     /// <summary>

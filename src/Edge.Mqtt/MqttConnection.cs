@@ -57,6 +57,9 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     public bool RetainAvailable { get; set; } = true;
 
+    /// <summary>The broker's downgrade of QoS 2 to QoS 1 was logged, so a stream of them logs once.</summary>
+    public bool QosDowngradeLogged { get; set; }
+
     /// <summary>Completes with the cause once the connection is closed.</summary>
     public Task<Exception?> Closed => _closed.Task;
 

@@ -211,10 +211,14 @@ public class MqttException : Exception
     /// <summary>The MQTT 5 reason string the broker gave, when it gave one.</summary>
     public string? ReasonString { get; }
 
-    private static string Describe(string message, MqttReasonCode code, string? reasonString) =>
-        reasonString is { Length: > 0 }
-            ? $"{message}: {code} (0x{(int)code:X2}): {reasonString}"
-            : $"{message}: {code} (0x{(int)code:X2})";
+    private static string Describe(string message, MqttReasonCode code, string? reasonString)
+    {
+        // A code MQTT does not define would otherwise print as a bare number, which reads like a bug of ours.
+        var name = Enum.IsDefined(code) ? code.ToString() : "a reason code MQTT does not define";
+        return reasonString is { Length: > 0 }
+            ? $"{message}: {name} (0x{(int)code:X2}): {reasonString}"
+            : $"{message}: {name} (0x{(int)code:X2})";
+    }
 }
 
 /// <summary>A packet broke the MQTT specification: malformed, truncated or with forbidden flags. The connection is closed.</summary>

@@ -8,6 +8,8 @@ namespace Edge.Testing;
 /// A real RabbitMQ (Debian <c>rabbitmq-server</c>) on 127.0.0.1: free AMQP, distribution and epmd
 /// ports, its own node name, data and logs in a temporary folder, user plugin/plugin. It can be
 /// stopped and started again on the same port and data, as a broker restart on a node would.
+/// With <c>mqtt: true</c> the node also runs the rabbitmq_mqtt plugin (shipped with rabbitmq-server)
+/// on a free port of its own, as a third MQTT broker for the client's interop tests.
 /// </summary>
 internal sealed class RabbitMqBroker : IAsyncDisposable
 {
@@ -18,16 +20,20 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     private readonly int _epmdPort;
     private Process? _server;
 
-    private RabbitMqBroker(string root)
+    private RabbitMqBroker(string root, bool mqtt)
     {
         _root = root;
         Port = FreePort();
+        MqttPort = mqtt ? FreePort() : 0;
         _distributionPort = FreePort();
         _epmdPort = FreePort();
         NodeName = $"rabbit-{Guid.NewGuid():N}@localhost";
     }
 
     public int Port { get; }
+
+    /// <summary>The MQTT listener's port; 0 unless started with <c>mqtt: true</c>.</summary>
+    public int MqttPort { get; }
 
     public string NodeName { get; }
 
@@ -40,7 +46,7 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<RabbitMqBroker> StartAsync()
+    public static async Task<RabbitMqBroker> StartAsync(bool mqtt = false)
     {
         if (!File.Exists(ServerScript))
         {
@@ -48,14 +54,25 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         }
 
         var root = Directory.CreateTempSubdirectory("rabbitmq-").FullName;
-        var broker = new RabbitMqBroker(root);
-        await File.WriteAllTextAsync(Path.Combine(root, "rabbitmq.conf"), $"""
+        var broker = new RabbitMqBroker(root, mqtt);
+        var conf = $"""
             listeners.tcp.1 = 127.0.0.1:{broker.Port}
             default_user = plugin
             default_pass = plugin
             loopback_users = none
-            """);
-        await File.WriteAllTextAsync(Path.Combine(root, "enabled_plugins"), "[].");
+
+            """;
+
+        // Anonymous MQTT clients log in as plugin, so tests need no credentials, as with mosquitto.
+        var mqttConf = $"""
+            mqtt.listeners.tcp.1 = 127.0.0.1:{broker.MqttPort}
+            mqtt.allow_anonymous = true
+            mqtt.default_user = plugin
+            mqtt.default_pass = plugin
+
+            """;
+        await File.WriteAllTextAsync(Path.Combine(root, "rabbitmq.conf"), mqtt ? conf + mqttConf : conf);
+        await File.WriteAllTextAsync(Path.Combine(root, "enabled_plugins"), mqtt ? "[rabbitmq_mqtt]." : "[].");
         await broker.StartAgainAsync();
         return broker;
     }
@@ -80,7 +97,8 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
                 throw new InvalidOperationException($"rabbitmq-server exited with {server.ExitCode}:\n{output}");
             }
 
-            if (await SpeaksAmqpAsync())
+            // The MQTT listener comes up with its plugin, apart from AMQP's, so such a node is ready once both accept.
+            if (await SpeaksAmqpAsync() && (MqttPort == 0 || await AcceptsAsync(MqttPort)))
             {
                 return;
             }
@@ -166,6 +184,21 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         env["RABBITMQ_CONFIG_FILE"] = Path.Combine(_root, "rabbitmq.conf");
         env["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(_root, "enabled_plugins");
         env["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-kernel inet_dist_use_interface {127,0,0,1}";
+    }
+
+    private static async Task<bool> AcceptsAsync(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     private async Task<bool> SpeaksAmqpAsync()

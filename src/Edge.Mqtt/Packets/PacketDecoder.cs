@@ -53,12 +53,39 @@ internal static class PacketDecoder
         return buffer.Length >= headerLength + value;
     }
 
+    /// <summary>
+    /// Says what an unfinished packet at the start of <paramref name="buffer"/> was, for the message when the
+    /// connection closes in the middle of it: "a packet (PUBLISH, 7 of its 300 bytes)".
+    /// </summary>
+    public static string DescribeIncomplete(in ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        reader.TryRead(out var first);
+        var value = 0;
+        for (var i = 0; i < 4 && reader.TryRead(out var b); i++)
+        {
+            value |= (b & 0x7F) << (7 * i);
+            if ((b & 0x80) == 0)
+            {
+                return $"a packet ({Name(first)}, {buffer.Length} of its {i + 2 + value} bytes)";
+            }
+        }
+
+        return $"a packet's fixed header ({Name(first)}, {buffer.Length} byte(s))";
+    }
+
     /// <summary>Decodes one packet from its first byte and its body (everything after the remaining length).</summary>
     public static MqttPacket Decode(byte firstByte, ReadOnlySpan<byte> body, MqttProtocolVersion version)
     {
         var type = (PacketType)(firstByte >> 4);
         var flags = firstByte & 0x0F;
         var v5 = version == MqttProtocolVersion.V500;
+        if (type == 0 || (type == PacketType.Auth && !v5))
+        {
+            // Before the flags: a reserved type has no flags to be wrong about.
+            throw new MqttProtocolException($"Malformed packet: type {(int)type} is reserved{(type == PacketType.Auth ? " in MQTT 3.1.1 (AUTH is MQTT 5 only)" : string.Empty)}.");
+        }
+
         if (type != PacketType.Publish)
         {
             var expected = type is PacketType.PubRel or PacketType.Subscribe or PacketType.Unsubscribe ? 0x2 : 0x0;

@@ -1,7 +1,7 @@
 using Edge.Mqtt;
 using Edge.Testing;
 
-namespace Edge.Plugin.Hosting.Tests.Mqtt;
+namespace Edge.Mqtt.Tests;
 
 /// <summary>Passwords, ACLs and TLS (private CA, client certificates) against a real mosquitto.</summary>
 public sealed class MosquittoSecurityTests : IAsyncLifetime

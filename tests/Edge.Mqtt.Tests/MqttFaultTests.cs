@@ -3,7 +3,7 @@ using System.Text;
 using Edge.Mqtt;
 using Edge.Testing;
 
-namespace Edge.Plugin.Hosting.Tests.Mqtt;
+namespace Edge.Mqtt.Tests;
 
 /// <summary>The broker restarts in the middle of a stream of QoS 1 messages: nothing may be lost.</summary>
 public sealed class MqttFaultTests : IAsyncLifetime

@@ -3,7 +3,7 @@ using System.Text;
 using Edge.Mqtt;
 using Edge.Mqtt.Packets;
 
-namespace Edge.Plugin.Hosting.Tests.Mqtt;
+namespace Edge.Mqtt.Tests;
 
 public sealed class PacketCodecTests
 {

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Edge.Plugin.Hosting.Tests.Mqtt;
+namespace Edge.Plugin.Mqtt.Tests;
 
 public sealed class MqttPublisherTests : IAsyncLifetime
 {

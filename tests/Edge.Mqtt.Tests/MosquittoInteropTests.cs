@@ -2,7 +2,7 @@ using System.Text;
 using Edge.Mqtt;
 using Edge.Testing;
 
-namespace Edge.Plugin.Hosting.Tests.Mqtt;
+namespace Edge.Mqtt.Tests;
 
 /// <summary>Our client against a real mosquitto and its own command-line clients.</summary>
 public sealed class MosquittoInteropTests : IAsyncLifetime
