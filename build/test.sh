@@ -5,6 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/build/setup.sh" --test
 cd "$root"
+# The package layering (no cycles, Hosting free of platforms) is checked before any test runs.
+python3 build/package-graph.py --check
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0

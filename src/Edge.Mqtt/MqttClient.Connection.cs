@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using Edge.Mqtt.Packets;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Mqtt;

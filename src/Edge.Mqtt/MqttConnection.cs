@@ -2,7 +2,6 @@ using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using Edge.Mqtt.Packets;
 
 namespace Edge.Mqtt;
 

@@ -1,5 +1,4 @@
 using System.Threading.Tasks.Sources;
-using Edge.Mqtt.Packets;
 
 namespace Edge.Mqtt;
 

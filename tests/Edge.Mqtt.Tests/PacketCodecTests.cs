@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using Edge.Mqtt;
-using Edge.Mqtt.Packets;
 
 namespace Edge.Mqtt.Tests;
 

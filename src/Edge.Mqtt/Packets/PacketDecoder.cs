@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Edge.Mqtt.Packets;
+namespace Edge.Mqtt;
 
 /// <summary>
 /// Decodes MQTT 3.1.1 and 5.0 packets, rejecting anything the specifications call malformed

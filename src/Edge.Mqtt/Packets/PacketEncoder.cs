@@ -1,4 +1,4 @@
-namespace Edge.Mqtt.Packets;
+namespace Edge.Mqtt;
 
 /// <summary>Encodes MQTT 3.1.1 and 5.0 packets into a <see cref="PacketWriter"/>.</summary>
 internal static class PacketEncoder

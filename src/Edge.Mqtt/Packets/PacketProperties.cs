@@ -1,4 +1,4 @@
-namespace Edge.Mqtt.Packets;
+namespace Edge.Mqtt;
 
 /// <summary>MQTT 5 property identifiers (MQTT 5 section 2.2.2.2).</summary>
 internal enum PropertyId : byte

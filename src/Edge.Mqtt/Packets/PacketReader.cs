@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Edge.Mqtt.Packets;
+namespace Edge.Mqtt;
 
 /// <summary>Reads MQTT data types from one packet's body; every shortfall becomes a "truncated" error naming the field.</summary>
 internal ref struct PacketReader

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Edge.Mqtt.Packets;
+namespace Edge.Mqtt;
 
 /// <summary>
 /// A growable byte buffer from the shared pool that MQTT packets are encoded into, several after

@@ -1,4 +1,4 @@
-namespace Edge.Mqtt.Packets;
+namespace Edge.Mqtt;
 
 /// <summary>MQTT control packet types (the high nibble of the first byte).</summary>
 internal enum PacketType : byte

@@ -1,4 +1,3 @@
-using Edge.Mqtt.Packets;
 
 namespace Edge.Mqtt.Tests.Fuzz;
 

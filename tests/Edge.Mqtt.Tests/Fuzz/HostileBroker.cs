@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
-using Edge.Mqtt.Packets;
 
 namespace Edge.Mqtt.Tests.Fuzz;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Edge.Mqtt.Packets;
 
 namespace Edge.Mqtt.Tests.Fuzz;
 

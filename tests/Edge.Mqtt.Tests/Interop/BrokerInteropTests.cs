@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
-using Edge.Mqtt.Packets;
 using Xunit.Abstractions;
 
 namespace Edge.Mqtt.Tests.Interop;

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Edge.Mqtt.Packets;
 
 namespace Edge.Mqtt.Tests.Interop;
 

@@ -1,5 +1,6 @@
 using Edge.Plugin.Hosting.Health;
 using Edge.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Edge.Plugin.Hosting.Tests.Health;
@@ -12,7 +13,9 @@ public sealed class PublisherBacklogTests
         var spool = Directory.CreateTempSubdirectory("edge-backlog-").FullName;
         // Nothing listens on this port: every measurement stays in the spool.
         var closed = MosquittoBroker.FreePort();
-        var services = new ServiceCollection().AddLogging().AddRestPublisher(o =>
+        var services = new ServiceCollection().AddLogging()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
+            .AddRestPublisher(o =>
         {
             o.Url = new Uri($"http://127.0.0.1:{closed}/measurements");
             o.Spool.Directory = spool;
