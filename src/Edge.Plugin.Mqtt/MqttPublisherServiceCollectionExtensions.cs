@@ -13,7 +13,7 @@ public static class MqttPublisherServiceCollectionExtensions
     /// <summary>
     /// Publishes every measurement to an MQTT broker, configured from <c>Publishing:Mqtt</c> and
     /// <paramref name="configure"/>. Settings are validated at start-up; a bad one stops the plugin
-    /// with its configuration key named.
+    /// with its configuration key named. Calling it twice registers one publisher.
     /// </summary>
     public static IServiceCollection AddMqttPublisher(this IServiceCollection services, Action<MqttPublisherOptions>? configure = null)
     {
@@ -27,8 +27,8 @@ public static class MqttPublisherServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MqttPublisherOptions>, MqttPublisherOptionsValidator>());
         services.TryAddSingleton<MqttPublisher>();
-        services.AddSingleton<IMeasurementPublisher>(sp => sp.GetRequiredService<MqttPublisher>());
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<MqttPublisher>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeasurementPublisher, MqttPublisher>(sp => sp.GetRequiredService<MqttPublisher>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MqttPublisher>(sp => sp.GetRequiredService<MqttPublisher>()));
         return services;
     }
 }

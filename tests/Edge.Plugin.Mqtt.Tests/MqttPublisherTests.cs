@@ -85,6 +85,26 @@ public sealed class MqttPublisherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AddMqttPublisher_CalledTwice_DeliversEachMeasurementOnce()
+    {
+        using var sub = await SubscribeAsync("edge/#", 2);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+        builder.Configuration.AddInMemoryCollection(Settings(("Payload", "Value")));
+        builder.Services.AddMqttPublisher().AddMqttPublisher(o => o.Qos = 1);
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var publisher = Assert.Single(host.Services.GetServices<IMeasurementPublisher>());
+        Assert.Single(host.Services.GetServices<IHostedService>(), s => s is MqttPublisher);
+        await publisher.PublishAsync(new Measurement("env.count", 1L, Ts), default);
+        await publisher.PublishAsync(new Measurement("env.count", 2L, Ts), default);
+
+        // Two messages were awaited: a doubled publisher would have sent 1 twice before 2.
+        Assert.Equal(["edge/env.count 1", "edge/env.count 2"], (await sub.WaitAsync(Wait)).StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task ValueFormat_SendsTheValueAlone()
     {
         using var sub = await SubscribeAsync("edge/#", 1);

@@ -16,13 +16,19 @@ public static partial class InferenceServiceCollectionExtensions
     public static IServiceCollection AddOnnxInference(this IServiceCollection services, Action<InferenceOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName);
+        var options = services.AddOptions<InferenceOptions>();
+        if (!services.Any(d => d.ServiceType == typeof(OnnxModel)))
+        {
+            // Bound a second time, the binder would append the configured Preprocessing:Mean/Std to the
+            // values the first binding gave, and start-up would fail on six of each.
+            options.BindConfiguration(InferenceOptions.SectionName).ValidateOnStart();
+        }
+
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
-        options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InferenceOptions>, InferenceOptionsValidator>());
         services.TryAddSingleton(CreateModel);
         // The host sizes decoded frames to the model (see IFrameSizeHint) when Inputs:Width/Height are unset.
