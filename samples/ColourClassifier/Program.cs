@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 var builder = EdgePlugin.CreateBuilder(args);
 builder.Services.AddOnnxInference();
+// On a Waggle node (WAGGLE_PLUGIN_HOST set) results go to the node's RabbitMQ; elsewhere to stdout.
+builder.Services.AddWaggle();
 builder.AddPlugin<ColourClassifier.DominantColour>();
 await using var plugin = builder.Build();
 return await plugin.RunAsync();

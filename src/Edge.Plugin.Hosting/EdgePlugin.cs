@@ -305,9 +305,9 @@ public sealed class EdgePluginBuilder
                 failures.Add("Plugin:Input is not set: give -input <file, folder or glob>, or set Plugin__Input.");
             }
 
-            if (options.Interval < 0 || double.IsNaN(options.Interval) || double.IsInfinity(options.Interval))
+            if (options.IntervalSeconds < 0 || double.IsNaN(options.IntervalSeconds) || double.IsInfinity(options.IntervalSeconds))
             {
-                failures.Add($"Plugin:Interval must be 0 or more seconds; got {options.Interval}.");
+                failures.Add($"Plugin:IntervalSeconds must be 0 or more seconds; got {options.IntervalSeconds}.");
             }
 
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

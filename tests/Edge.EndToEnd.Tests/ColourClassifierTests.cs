@@ -111,8 +111,8 @@ public sealed class ColourClassifierTests
     }
 
     [Theory]
-    [InlineData("-interval", "abc", null, null, "Plugin:Interval is 'abc', which is not a number: give -interval SECONDS, or set Plugin:Interval in appsettings.json or Plugin__Interval in the environment.")]
-    [InlineData(null, null, "Plugin__Interval", "5 s", "Plugin:Interval is '5 s', which is not a number: give -interval SECONDS")]
+    [InlineData("-interval", "abc", null, null, "Plugin:IntervalSeconds is 'abc', which is not a number: give -interval SECONDS, or set Plugin:IntervalSeconds in appsettings.json or Plugin__IntervalSeconds in the environment.")]
+    [InlineData(null, null, "Plugin__IntervalSeconds", "5 s", "Plugin:IntervalSeconds is '5 s', which is not a number: give -interval SECONDS")]
     [InlineData(null, null, "Inference__IntraOpThreads", "two", "Inference:IntraOpThreads is 'two', which is not a whole number: set Inference:IntraOpThreads in appsettings.json or Inference__IntraOpThreads in the environment.")]
     public void SettingThatDoesNotConvert_ExitsTwoNamingTheKeyTheFlagAndTheVariable(string? flag, string? value, string? variable, string? variableValue, string expected)
     {

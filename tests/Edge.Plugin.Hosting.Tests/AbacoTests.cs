@@ -61,7 +61,7 @@ public sealed class AbacoTests
         var result = RunAbaco($"{{'data_url': '{Image("sky.jpg")}', 'interval': 'soon'}}");
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("error: Plugin:Interval is 'soon', which is not a number", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("error: Plugin:IntervalSeconds is 'soon', which is not a number", result.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", result.StandardError, StringComparison.Ordinal);
         Assert.Equal(string.Empty, result.StandardOutput);
     }

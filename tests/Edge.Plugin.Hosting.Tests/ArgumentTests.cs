@@ -24,7 +24,7 @@ public sealed class ArgumentTests
 
         Assert.Equal("true", values["Plugin:Verbose"]);
         Assert.Equal("app/m.onnx", values["Inference:Model"]);
-        Assert.Equal("1", values["Plugin:Interval"]);
+        Assert.Equal("1", values["Plugin:IntervalSeconds"]);
     }
 
     [Fact]

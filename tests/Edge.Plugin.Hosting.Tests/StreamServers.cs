@@ -20,9 +20,9 @@ internal static class StreamServers
     {
         Width = width,
         Height = height,
-        ReconnectDelay = 0.2,
-        MaxReconnectDelay = 1,
-        StallTimeout = 5,
+        ReconnectDelay = TimeSpan.FromSeconds(0.2),
+        MaxReconnectDelay = TimeSpan.FromSeconds(1),
+        StallTimeout = TimeSpan.FromSeconds(5),
     };
 
     /// <summary>Reads a frame, failing the test (rather than hanging) if none comes within a generous time.</summary>

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace Edge.Plugin.Hosting;
 
 /// <summary>
-/// Turns the configuration binder's "Failed to convert configuration value 'abc' at 'Plugin:Interval'
+/// Turns the configuration binder's "Failed to convert configuration value 'abc' at 'Plugin:IntervalSeconds'
 /// to type 'System.Double'" into a sentence that names every way a user may have set it: the key, its
 /// command-line flag and its environment variable. The binder throws that as a bare
 /// InvalidOperationException, which would otherwise crash the process or read as a start-up failure.

@@ -42,7 +42,7 @@ internal static class PluginArguments
 {
     public static readonly PluginArgument Input = new("input", "Where frames come from: an image file, a folder or a glob.", "Plugin:Input", ValueName: "SOURCE");
     public static readonly PluginArgument Model = new("model", "The ONNX model: a path or URI.", "Inference:Model", ValueName: "MODEL");
-    public static readonly PluginArgument Interval = new("interval", "Seconds between frames; 0 processes frames as they come.", "Plugin:Interval", DefaultValue: "0", ValueName: "SECONDS");
+    public static readonly PluginArgument Interval = new("interval", "Seconds between frames; 0 processes frames as they come.", "Plugin:IntervalSeconds", DefaultValue: "0", ValueName: "SECONDS");
     public static readonly PluginArgument Verbose = new("verbose", "Log debug detail to stderr.", "Plugin:Verbose", IsFlag: true);
     public static readonly PluginArgument Mode = new("mode", "dev, prod or abaco (one shot, parameters from MSG). Default: prod when WAGGLE_* variables are set, abaco under Abaco, else dev.", "Plugin:Mode", ValueName: "MODE");
 

@@ -126,7 +126,7 @@ internal sealed class FfmpegFrameSource : LiveFrameSource<Frame>
         process.BeginErrorReadLine();
         try
         {
-            using var pipe = new FramePipe(process.StandardOutput.BaseStream, Options.Stall, cancellationToken);
+            using var pipe = new FramePipe(process.StandardOutput.BaseStream, Options.StallTimeout, cancellationToken);
             var raw = RawFrames;
             while (true)
             {

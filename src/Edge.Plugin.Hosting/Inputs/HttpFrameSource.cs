@@ -25,7 +25,7 @@ internal sealed class HttpFrameSource : LiveFrameSource<EncodedImage>
         _url = url;
         _http = new HttpClient(new SocketsHttpHandler
         {
-            ConnectTimeout = options.Stall,
+            ConnectTimeout = options.StallTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             AutomaticDecompression = DecompressionMethods.None,
         })
@@ -61,7 +61,7 @@ internal sealed class HttpFrameSource : LiveFrameSource<EncodedImage>
             {
                 var type = response.Content.Headers.ContentType;
                 var boundary = type?.Parameters.FirstOrDefault(p => string.Equals(p.Name, "boundary", StringComparison.OrdinalIgnoreCase))?.Value;
-                using var reader = new MultipartReader(stream, boundary, Options.Stall, MaxImageBytes, cancellationToken);
+                using var reader = new MultipartReader(stream, boundary, Options.StallTimeout, MaxImageBytes, cancellationToken);
                 if (await IsStreamAsync(type, reader).ConfigureAwait(false))
                 {
                     Kind = "mjpeg";
@@ -124,14 +124,14 @@ internal sealed class HttpFrameSource : LiveFrameSource<EncodedImage>
         HttpResponseMessage response;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            timeout.CancelAfter(Options.Stall);
+            timeout.CancelAfter(Options.StallTimeout);
             try
             {
                 response = await _http.GetAsync(_url, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"no response within {Options.StallTimeout:0.#} s");
+                throw new TimeoutException($"no response within {Options.StallTimeout.TotalSeconds:0.#} s");
             }
         }
 

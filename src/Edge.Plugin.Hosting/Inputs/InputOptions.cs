@@ -42,17 +42,21 @@ public sealed class InputOptions
     /// </summary>
     public int Capacity { get; set; } = 1;
 
-    /// <summary>Seconds before the first reconnection attempt; doubled (with jitter) after each failure.</summary>
-    public double ReconnectDelay { get; set; } = 0.5;
+    /// <summary>
+    /// The wait before the first reconnection attempt, doubled (with jitter) after each failure.
+    /// Default 0.5 s; in configuration a TimeSpan such as <c>00:00:00.5</c>.
+    /// </summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(0.5);
 
-    /// <summary>The longest wait between reconnection attempts, in seconds.</summary>
-    public double MaxReconnectDelay { get; set; } = 30;
+    /// <summary>The longest wait between reconnection attempts. Default 30 s (<c>00:00:30</c>).</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Seconds without a frame after which a connected live source counts as stalled: it turns
-    /// Degraded and the connection is dropped and made again.
+    /// How long a connected live source may go without a frame before it counts as stalled: it turns
+    /// Degraded and the connection is dropped and made again. Also the connect and response timeout.
+    /// Default 10 s (<c>00:00:10</c>).
     /// </summary>
-    public double StallTimeout { get; set; } = 10;
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The most pixels a decoded image may declare; guards against decompression bombs.</summary>
     public long MaxPixels { get; set; } = ImageDecoder.DefaultMaxPixels;
@@ -95,17 +99,16 @@ public sealed class InputOptions
 
     internal InputOptions Copy() => (InputOptions)MemberwiseClone();
 
-    internal TimeSpan Stall => TimeSpan.FromSeconds(StallTimeout);
-
     /// <summary>Checks the values and names the one that is wrong.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
     {
         Check(Width >= 0 && Height >= 0, $"{SectionName}:Width and {SectionName}:Height must be 0 (full size) or positive; got {Width}x{Height}.");
         Check(Capacity is 1 or 2, $"{SectionName}:Capacity must be 1 or 2 frames; got {Capacity}.");
-        Check(ReconnectDelay > 0 && double.IsFinite(ReconnectDelay), $"{SectionName}:ReconnectDelay must be a positive number of seconds; got {ReconnectDelay}.");
-        Check(MaxReconnectDelay >= ReconnectDelay && double.IsFinite(MaxReconnectDelay), $"{SectionName}:MaxReconnectDelay must be at least ReconnectDelay ({ReconnectDelay}); got {MaxReconnectDelay}.");
-        Check(StallTimeout > 0 && double.IsFinite(StallTimeout), $"{SectionName}:StallTimeout must be a positive number of seconds; got {StallTimeout}.");
+        // A bare number binds as days ("10" is ten days): a limit past a day is taken for that mistake.
+        Check(ReconnectDelay > TimeSpan.Zero && ReconnectDelay <= TimeSpan.FromDays(1), $"{SectionName}:ReconnectDelay must be a positive TimeSpan of at most a day, such as 00:00:00.5; got {ReconnectDelay}.");
+        Check(MaxReconnectDelay >= ReconnectDelay && MaxReconnectDelay <= TimeSpan.FromDays(1), $"{SectionName}:MaxReconnectDelay must be at least ReconnectDelay ({ReconnectDelay}) and at most a day, such as 00:00:30; got {MaxReconnectDelay}.");
+        Check(StallTimeout > TimeSpan.Zero && StallTimeout <= TimeSpan.FromDays(1), $"{SectionName}:StallTimeout must be a positive TimeSpan of at most a day, such as 00:00:10; got {StallTimeout}.");
         Check(MaxPixels > 0, $"{SectionName}:MaxPixels must be positive; got {MaxPixels}.");
     }
 

@@ -36,8 +36,8 @@ internal abstract partial class LiveFrameSource<T> : IFrameSource, IFrameSourceH
         Options = options;
         Logger = logger;
         _finite = finite;
-        Tracker = new SourceHealthTracker(description, options.Stall, logger);
-        _backoff = new ReconnectBackoff(TimeSpan.FromSeconds(options.ReconnectDelay), TimeSpan.FromSeconds(options.MaxReconnectDelay));
+        Tracker = new SourceHealthTracker(description, options.StallTimeout, logger);
+        _backoff = new ReconnectBackoff(options.ReconnectDelay, options.MaxReconnectDelay);
         var channel = new BoundedChannelOptions(options.Capacity)
         {
             FullMode = finite ? BoundedChannelFullMode.Wait : BoundedChannelFullMode.DropOldest,

@@ -53,7 +53,7 @@ internal sealed partial class FramePluginRunner(FramePlugin plugin, IServiceProv
             var frames = 0;
             try
             {
-                var interval = TimeSpan.FromSeconds(settings.Interval);
+                var interval = TimeSpan.FromSeconds(settings.IntervalSeconds);
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     var started = Stopwatch.GetTimestamp();

@@ -10,7 +10,7 @@ public sealed class PluginOptions
     public string? Input { get; set; }
 
     /// <summary>Seconds between frames (<c>-interval</c>); 0 processes frames as they come.</summary>
-    public double Interval { get; set; }
+    public double IntervalSeconds { get; set; }
 
     /// <summary>
     /// Stops a timer plugin after this many ticks, or a subscription plugin after this many

@@ -37,7 +37,7 @@ internal sealed partial class SubscriptionPluginRunner(SubscriptionPlugin plugin
     {
         var settings = Services.GetRequiredService<IOptions<PluginOptions>>().Value;
         var subscriber = Services.GetService<IMeasurementSubscriber>()
-            ?? throw new InvalidOperationException($"{plugin.GetType().Name} subscribes to measurements, but nothing delivers them: call builder.Services.AddWaggle() (Edge.Plugin.Waggle) to subscribe on a Waggle node.");
+            ?? throw new InvalidOperationException($"{plugin.GetType().Name} subscribes to measurements, but nothing delivers them: call builder.Services.AddWaggle() (Edge.Plugin.Waggle), which subscribes on a Waggle node (WAGGLE_PLUGIN_HOST set); off a node, AddWaggle(o => o.Host = ..., force: true) names the RabbitMQ to use.");
         var topics = plugin.Topics;
         if (topics is null || topics.Count == 0)
         {

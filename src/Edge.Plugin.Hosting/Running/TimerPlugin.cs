@@ -31,15 +31,15 @@ internal sealed partial class TimerPluginRunner(TimerPlugin plugin, IServiceProv
     protected override async Task<int> RunAsync(PluginContext context, CancellationToken stoppingToken)
     {
         var settings = Services.GetRequiredService<IOptions<PluginOptions>>().Value;
-        if (settings.Interval <= 0)
+        if (settings.IntervalSeconds <= 0)
         {
-            throw new InvalidOperationException($"{plugin.GetType().Name} is a timer plugin: give -interval <seconds> (more than 0), or set Plugin__Interval.");
+            throw new InvalidOperationException($"{plugin.GetType().Name} is a timer plugin: give -interval <seconds> (more than 0), or set Plugin__IntervalSeconds.");
         }
 
-        var interval = TimeSpan.FromSeconds(settings.Interval);
-        LogStarting(Logger, plugin.GetType().Name, context.Mode, $"a timer every {settings.Interval} s", Publishers);
+        var interval = TimeSpan.FromSeconds(settings.IntervalSeconds);
+        LogStarting(Logger, plugin.GetType().Name, context.Mode, $"a timer every {settings.IntervalSeconds} s", Publishers);
         await plugin.StartAsync(context, stoppingToken).ConfigureAwait(false);
-        Health.SourceOpened($"timer every {settings.Interval} s");
+        Health.SourceOpened($"timer every {settings.IntervalSeconds} s");
         var ticks = 0;
         try
         {
