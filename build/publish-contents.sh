@@ -23,6 +23,6 @@ for publisher in waggle mqtt; do
   dotnet publish "$project" -r linux-x64 -c Release --no-self-contained -nologo -v q -o "$project/publish" >/dev/null
   echo "## $publisher plugin: dotnet publish -r linux-x64 (framework-dependent)"
   (cd "$project/publish" && find . -maxdepth 1 -type f \( -name '*.dll' -o -name '*.so' \) -printf '%f %s\n' | sort \
-    | awk '{ printf "%-48s %8.0f KiB\n", $1, $2 / 1024; total += $2 } END { printf "%-48s %8.0f KiB\n", "total", total / 1024 }')
+    | awk '{ printf "%-60s %8.0f KiB\n", $1, $2 / 1024; total += $2 } END { printf "%-60s %8.0f KiB\n", "total", total / 1024 }')
   echo
 done
