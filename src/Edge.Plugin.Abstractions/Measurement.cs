@@ -61,10 +61,14 @@ public readonly struct MeasurementValue : IEquatable<MeasurementValue>
     /// <summary>A string value.</summary>
     public static implicit operator MeasurementValue(string value) => FromString(value);
 
-    /// <summary>The value as invariant text, floats in round-trip form.</summary>
+    /// <summary>
+    /// The value as invariant text, floats in their shortest round-trip form. A float that a
+    /// single-precision one widened to (a model's score) is written as that single: 0.9, not 0.8999999761581421.
+    /// </summary>
     public override string ToString() => Kind switch
     {
         MeasurementKind.WholeNumber => _integer.ToString(CultureInfo.InvariantCulture),
+        MeasurementKind.RealNumber when double.IsFinite(_float) && (double)(float)_float == _float => ((float)_float).ToString("R", CultureInfo.InvariantCulture),
         MeasurementKind.RealNumber => _float.ToString("R", CultureInfo.InvariantCulture),
         _ => AsString,
     };

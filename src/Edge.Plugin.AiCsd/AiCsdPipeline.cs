@@ -91,10 +91,10 @@ internal sealed partial class AiCsdPipeline(AiCsdProcessor processor, CallbackCl
     /// A processor that runs a frame plugin on the input image through the host's frame pipeline (the
     /// same Inputs settings, model size and failure accounting as a stream) and writes what it published as JSON.
     /// </summary>
-    public static AiCsdProcessor ForPlugin(FramePlugin plugin, FramePipeline frames, RunMode mode, ILogger logger) => async (request, input, output, cancellationToken) =>
+    public static AiCsdProcessor ForPlugin(FramePlugin plugin, FramePipeline frames, RunMode mode, ILogger logger, int significantDigits = 0) => async (request, input, output, cancellationToken) =>
     {
         var collected = new MeasurementCollector();
-        var context = new PluginContext(mode, [collected], logger) { Parameters = request.ModelParams };
+        var context = new PluginContext(mode, [collected], logger) { Parameters = request.ModelParams, SignificantDigits = significantDigits };
         var source = frames.Open(input);
         await using (source.ConfigureAwait(false))
         {

@@ -22,6 +22,7 @@ internal sealed partial class AiCsdTrigger(
     FramePlugin plugin,
     FramePipeline frames,
     IOptions<AiCsdOptions> options,
+    IOptions<PluginOptions> pluginOptions,
     IEnumerable<IMeasurementPublisher> publishers,
     PluginRunState state,
     PluginHealth health,
@@ -57,14 +58,14 @@ internal sealed partial class AiCsdTrigger(
     {
         await Task.Yield();
         var settings = options.Value;
-        var context = new PluginContext(state.Mode, [.. publishers], _logger);
+        var context = new PluginContext(state.Mode, [.. publishers], _logger) { SignificantDigits = pluginOptions.Value.SignificantDigits };
         try
         {
             var completions = new AiCsdCompletions(settings.CompletedPath);
             completions.Prune(TimeSpan.FromHours(settings.CompletedRetentionHours));
             using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
             var pipeline = new AiCsdPipeline(
-                AiCsdPipeline.ForPlugin(plugin, frames, state.Mode, _logger),
+                AiCsdPipeline.ForPlugin(plugin, frames, state.Mode, _logger, context.SignificantDigits),
                 new CallbackClient(http, settings.Callback, _logger),
                 settings,
                 _logger);

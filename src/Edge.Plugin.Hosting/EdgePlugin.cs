@@ -310,6 +310,11 @@ public sealed class EdgePluginBuilder
                 failures.Add($"Plugin:IntervalSeconds must be 0 or more seconds; got {options.IntervalSeconds}.");
             }
 
+            if (options.SignificantDigits is < 0 or > 17)
+            {
+                failures.Add($"Plugin:SignificantDigits must be 0 (shortest exact form) or 1 to 17; got {options.SignificantDigits}.");
+            }
+
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
     }

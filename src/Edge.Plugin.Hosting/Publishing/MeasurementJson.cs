@@ -77,7 +77,7 @@ internal static class MeasurementJson
                 writer.WriteNumberValue(value.AsInt64);
                 break;
             case MeasurementKind.RealNumber:
-                WriteReal(writer, value.AsDouble);
+                WriteReal(writer, value);
                 break;
             default:
                 writer.WriteStringValue(value.AsString);
@@ -85,16 +85,17 @@ internal static class MeasurementJson
         }
     }
 
-    private static void WriteReal(Utf8JsonWriter writer, double number)
+    private static void WriteReal(Utf8JsonWriter writer, MeasurementValue value)
     {
+        var number = value.AsDouble;
         if (!double.IsFinite(number))
         {
-            throw new ArgumentException($"The value {number.ToString(CultureInfo.InvariantCulture)} cannot be published: JSON, and so Waggle, has no NaN or infinity. Publish a finite number, or a string.", nameof(number));
+            throw new ArgumentException($"The value {number.ToString(CultureInfo.InvariantCulture)} cannot be published: JSON, and so Waggle, has no NaN or infinity. Publish a finite number, or a string.", nameof(value));
         }
 
         // A whole float must stay a float on the far side: Python reads 2 as int and 2.0 as float,
         // and Waggle stores the type it reads.
-        var text = number.ToString("R", CultureInfo.InvariantCulture);
+        var text = value.ToString();
         if (text.AsSpan().IndexOfAny(".Ee") < 0)
         {
             text += ".0";

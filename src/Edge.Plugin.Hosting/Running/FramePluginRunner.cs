@@ -113,7 +113,11 @@ internal abstract partial class PluginRunner(IServiceProvider services, ILogger 
         // Let the host finish starting before the first (possibly long) model load.
         await Task.Yield();
         var state = Services.GetRequiredService<PluginRunState>();
-        var context = new PluginContext(state.Mode, [.. Services.GetServices<IMeasurementPublisher>()], Logger) { Parameters = state.Parameters };
+        var context = new PluginContext(state.Mode, [.. Services.GetServices<IMeasurementPublisher>()], Logger)
+        {
+            Parameters = state.Parameters,
+            SignificantDigits = Services.GetRequiredService<IOptions<PluginOptions>>().Value.SignificantDigits,
+        };
         try
         {
             state.ExitCode = await RunAsync(context, stoppingToken).ConfigureAwait(false);

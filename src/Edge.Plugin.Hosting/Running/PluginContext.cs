@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Plugin.Hosting;
@@ -51,10 +52,14 @@ public sealed partial class PluginContext
     public ValueTask PublishAsync(string name, MeasurementValue value, Dictionary<string, string>? meta = null, CancellationToken cancellationToken = default) =>
         PublishAsync(new Measurement(name, value, CurrentFrame?.TimestampNs ?? Clock.NowNs(), meta), cancellationToken);
 
-    /// <summary>Publishes a measurement to every active publisher. One publisher's failure does not stop the others.</summary>
+    /// <summary>
+    /// Publishes a measurement to every active publisher. One publisher's failure does not stop the others.
+    /// A real number is rounded to <c>Plugin:SignificantDigits</c> when that is set.
+    /// </summary>
     public async ValueTask PublishAsync(Measurement measurement, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(measurement);
+        measurement = Rounded(measurement, SignificantDigits);
         foreach (var publisher in _publishers)
         {
             try
@@ -67,6 +72,22 @@ public sealed partial class PluginContext
                 LogPublishFailed(Logger, e, measurement.Name, publisher.Name);
             }
         }
+    }
+
+    /// <summary>Significant digits of published real numbers; 0 leaves them as they are.</summary>
+    internal int SignificantDigits { get; init; }
+
+    internal static Measurement Rounded(Measurement measurement, int digits)
+    {
+        if (digits == 0 || measurement.Value.Kind != MeasurementKind.RealNumber || !double.IsFinite(measurement.Value.AsDouble))
+        {
+            return measurement;
+        }
+
+        // Through decimal text, so that 0.123456789 at 3 digits is the double nearest 0.123, which prints as 0.123.
+        var text = measurement.Value.AsDouble.ToString("G" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        var rounded = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        return new Measurement(measurement.Name, rounded, measurement.TimestampNs, measurement.Meta, measurement.Scope);
     }
 
     // Frames may be processed concurrently, each publishing on its own.

@@ -18,6 +18,12 @@ public sealed class PluginOptions
     /// </summary>
     public int MaxTicks { get; set; }
 
+    /// <summary>
+    /// Significant digits of published real numbers, 1 to 17 (<c>Plugin:SignificantDigits</c>); 0, the
+    /// default, publishes each in its shortest exact form.
+    /// </summary>
+    public int SignificantDigits { get; set; }
+
     /// <summary>Debug logging (<c>-verbose</c>).</summary>
     public bool Verbose { get; set; }
 
