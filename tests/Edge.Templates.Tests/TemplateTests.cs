@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Edge.Plugin.Manifest;
-using Edge.Plugin.Hosting.Tests;
 using Edge.Testing;
 
 namespace Edge.Templates.Tests;

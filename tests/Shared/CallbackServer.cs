@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
-using Edge.Testing;
-
-namespace Edge.Plugin.Hosting.Tests;
+namespace Edge.Testing;
 
 /// <summary>
 /// A real HTTP server on 127.0.0.1 and a free port (HttpListener) that records every request and

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Edge.Testing;
 
-namespace Edge.Plugin.Hosting.Tests;
+namespace Edge.Plugin.AiCsd.Tests;
 
 /// <summary>
 /// An AiCSD worker process: the probe plugin run with <c>-mode aicsd</c> against a real broker,

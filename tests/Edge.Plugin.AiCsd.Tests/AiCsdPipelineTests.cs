@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Options;
+using Edge.Plugin.Hosting;
 using Edge.Plugin.Hosting.Inputs;
 using System.Text;
 using System.Text.Json;
 using Edge.Plugin.Hosting.Rest;
-using Edge.Plugin.AiCsd;
 using Edge.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Edge.Plugin.Hosting.Tests;
+namespace Edge.Plugin.AiCsd.Tests;
 
 public sealed class AiCsdPipelineTests : IDisposable
 {

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using Edge.Testing;
 using Xunit.Abstractions;
 
-namespace Edge.Plugin.Hosting.Tests;
+namespace Edge.Plugin.AiCsd.Tests;
 
 /// <summary>
 /// The AiCSD trigger end to end: worker processes (the probe plugin with <c>-mode aicsd</c>), a real
