@@ -237,7 +237,7 @@ public sealed class AiCsdPipelineTests : IDisposable
     public async Task UnreachableJobUpdate_IsRetriedAndLogged_StatusSaysFailed_AndTheNextRequestIsServed()
     {
         var pipeline = Pipeline(new FrameSize());
-        var dead = new Uri($"http://127.0.0.1:{RabbitMqBroker.FreePort()}/job");
+        var dead = new Uri($"http://127.0.0.1:{Ports.Free()}/job");
 
         var first = await pipeline.HandleAsync(Request(Path.Combine(_root, "input", "1.jpg"), Path.Combine(_root, "output"), jobUpdate: dead), default);
 

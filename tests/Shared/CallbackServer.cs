@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+
 namespace Edge.Testing;
 
 /// <summary>
@@ -17,7 +18,7 @@ internal sealed class CallbackServer : IDisposable
     public CallbackServer(Func<int, RecordedRequest, (int Status, TimeSpan Delay)>? answer = null)
     {
         _answer = answer ?? ((_, _) => (200, TimeSpan.Zero));
-        var port = RabbitMqBroker.FreePort();
+        var port = Ports.Free();
         BaseUrl = new Uri($"http://127.0.0.1:{port}/");
         _listener.Prefixes.Add(BaseUrl.ToString());
         _listener.Start();
