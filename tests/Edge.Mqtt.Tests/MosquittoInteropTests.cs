@@ -317,7 +317,7 @@ public sealed class MosquittoInteropTests : IAsyncLifetime
     [Fact]
     public async Task Connect_NothingListening_FailsNamingTheEndpoint()
     {
-        var port = MosquittoBroker.FreePort();
+        var port = Ports.Free();
         await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = port });
 
         var e = await Assert.ThrowsAsync<MqttException>(() => client.ConnectAsync());

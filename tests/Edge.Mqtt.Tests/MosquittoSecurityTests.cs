@@ -3,20 +3,30 @@ using Edge.Testing;
 
 namespace Edge.Mqtt.Tests;
 
-/// <summary>Passwords, ACLs and TLS (private CA, client certificates) against a real mosquitto.</summary>
-public sealed class MosquittoSecurityTests : IAsyncLifetime
+/// <summary>
+/// One mosquitto with a password, an ACL and TLS for all the tests of <see cref="MosquittoSecurityTests"/>:
+/// making its certificates is most of a test's time, and the tests leave nothing on it (no retained
+/// messages, no sessions, no restarts), each on client ids and topics of its own.
+/// </summary>
+public sealed class SecureMosquittoFixture : IAsyncLifetime
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-    private MosquittoBroker _broker = null!;
+    internal MosquittoBroker Broker { get; private set; } = null!;
 
-    public async Task InitializeAsync() => _broker = await MosquittoBroker.StartAsync(new MosquittoSettings
+    public async Task InitializeAsync() => Broker = await MosquittoBroker.StartAsync(new MosquittoSettings
     {
         Credentials = ("plugin", "s3cret"),
         Acl = "user plugin\ntopic readwrite open/#\n",
         Tls = true,
     });
 
-    public async Task DisposeAsync() => await _broker.DisposeAsync();
+    public async Task DisposeAsync() => await Broker.DisposeAsync();
+}
+
+/// <summary>Passwords, ACLs and TLS (private CA, client certificates) against a real mosquitto.</summary>
+public sealed class MosquittoSecurityTests(SecureMosquittoFixture fixture) : IClassFixture<SecureMosquittoFixture>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private readonly MosquittoBroker _broker = fixture.Broker;
 
     private MqttClientOptions Options(MqttProtocolVersion version, string password = "s3cret", bool tls = false) => new()
     {
@@ -64,18 +74,19 @@ public sealed class MosquittoSecurityTests : IAsyncLifetime
     {
         await using var client = new MqttClient(Options(version, tls: true));
         await client.ConnectAsync();
-        await client.SubscribeAsync("open/tls");
+        var topic = $"open/tls/{version}";
+        await client.SubscribeAsync(topic);
 
         var id = $"tls-sub-{Guid.NewGuid():N}"[..16];
         using var sub = MosquittoBroker.Launch("mosquitto_sub", ["-h", "localhost", "-p", _broker.TlsPort.ToString(), "--cafile", _broker.CaFile, "--cert", _broker.ClientCertificateFile, "--key", _broker.ClientKeyFile,
-            "-u", "plugin", "-P", "s3cret", "-i", id, "-t", "open/tls", "-C", "2", "-W", "30", "-V", version == MqttProtocolVersion.V500 ? "mqttv5" : "mqttv311"]);
+            "-u", "plugin", "-P", "s3cret", "-i", id, "-t", topic, "-C", "2", "-W", "30", "-V", version == MqttProtocolVersion.V500 ? "mqttv5" : "mqttv311"]);
         await _broker.WaitForLogAsync($"Sending SUBACK to {id}");
 
-        await client.PublishAsync("open/tls", "over tls"u8.ToArray(), MqttQualityOfService.ExactlyOnce);
+        await client.PublishAsync(topic, "over tls"u8.ToArray(), MqttQualityOfService.ExactlyOnce);
         using var timeout = new CancellationTokenSource(Wait);
         Assert.Equal("over tls", (await client.Messages.ReadAsync(timeout.Token)).PayloadText);
 
-        var pub = Tool.Run("mosquitto_pub", ["-h", "localhost", "-p", _broker.TlsPort.ToString(), "--cafile", _broker.CaFile, "--cert", _broker.ClientCertificateFile, "--key", _broker.ClientKeyFile, "-u", "plugin", "-P", "s3cret", "-t", "open/tls", "-q", "1", "-m", "from mosquitto_pub"]);
+        var pub = Tool.Run("mosquitto_pub", ["-h", "localhost", "-p", _broker.TlsPort.ToString(), "--cafile", _broker.CaFile, "--cert", _broker.ClientCertificateFile, "--key", _broker.ClientKeyFile, "-u", "plugin", "-P", "s3cret", "-t", topic, "-q", "1", "-m", "from mosquitto_pub"]);
         Assert.Equal(0, pub.ExitCode);
         Assert.Equal("from mosquitto_pub", (await client.Messages.ReadAsync(timeout.Token)).PayloadText);
         var seen = await sub.WaitAsync(Wait);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Edge.Plugin;
 using Edge.Plugin.Hosting;
 using Edge.Plugin.Waggle;
+using Edge.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -49,12 +50,7 @@ await using var provider = services.BuildServiceProvider();
 var publisher = provider.GetRequiredService<WagglePublisher>();
 if (args[2] == "drain")
 {
-    var deadline = DateTime.UtcNow.AddMinutes(3);
-    while (publisher.Delivery.Waiting > 0 && DateTime.UtcNow < deadline)
-    {
-        await Task.Delay(50);
-    }
-
+    await Poll.TryUntilAsync(() => publisher.Delivery.Waiting == 0, TimeSpan.FromMinutes(3));
     Console.WriteLine($"drained waiting={publisher.Delivery.Waiting} delivered={publisher.Delivery.Delivered}");
     return publisher.Delivery.Waiting == 0 ? 0 : 1;
 }

@@ -97,7 +97,7 @@ public sealed class AbacoTests
     {
         var bytes = File.ReadAllBytes(Image("forest.png"));
         using var files = new System.Net.HttpListener();
-        var port = RabbitMqBroker.FreePort();
+        var port = Ports.Free();
         files.Prefixes.Add($"http://127.0.0.1:{port}/");
         files.Start();
         var serving = Task.Run(async () =>
@@ -146,7 +146,7 @@ public sealed class AbacoTests
     [Fact]
     public void UnreachableDownload_FailsAtStartWithTheUrlNamed()
     {
-        var url = $"http://127.0.0.1:{RabbitMqBroker.FreePort()}/barn.jpg";
+        var url = $"http://127.0.0.1:{Ports.Free()}/barn.jpg";
 
         var result = RunAbaco($"{{'data_url': '{url}'}}");
 

@@ -1,4 +1,5 @@
 using Edge.Plugin.Hosting.Inputs;
+using Edge.Testing;
 using static Edge.Plugin.Hosting.Tests.StreamServers;
 
 namespace Edge.Plugin.Hosting.Tests;
@@ -9,7 +10,7 @@ public sealed class InputsCaptureTests
     [Fact]
     public async Task Snapshot_FromMjpegCamera_OneFreshFrame()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var camera = ServerProcess.MjpegCamera(port);
         camera.Start();
         var before = Clock.NowNs();

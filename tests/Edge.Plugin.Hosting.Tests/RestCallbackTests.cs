@@ -81,7 +81,7 @@ public sealed class RestCallbackTests : IDisposable
     [Fact]
     public async Task UnreachableUrl_IsRetried_ThenReported()
     {
-        var url = new Uri($"http://127.0.0.1:{RabbitMqBroker.FreePort()}/api");
+        var url = new Uri($"http://127.0.0.1:{Ports.Free()}/api");
 
         var error = await Assert.ThrowsAsync<CallbackException>(() => Client(attempts: 2).SendAsync(HttpMethod.Post, url, Body, "application/json", default));
 

@@ -85,7 +85,7 @@ public sealed class StreamFfmpegTests : IDisposable
     [Fact]
     public async Task Stream_ServerKilledAndRestarted_FfmpegRestarted_FramesContinue()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var camera = ServerProcess.MjpegCamera(port);
         camera.Start();
         // Any ffmpeg-read stream behaves alike; an HTTP MJPEG camera is the one we can serve and kill here.
@@ -96,7 +96,7 @@ public sealed class StreamFfmpegTests : IDisposable
 
         var connectedAfter = source.Health.Disconnects;
         camera.Kill();
-        await WaitUntilAsync(() => source.Health.Disconnects > connectedAfter, "ffmpeg's exit is noticed");
+        await Poll.UntilAsync(() => source.Health.Disconnects > connectedAfter, TimeSpan.FromSeconds(60), "ffmpeg's exit is noticed");
         Assert.Contains("ffmpeg exited", source.Health.LastError, StringComparison.Ordinal);
         var restarted = Clock.NowNs();
         camera.Start();
@@ -111,7 +111,7 @@ public sealed class StreamFfmpegTests : IDisposable
     [Fact]
     public async Task Rtsp_OverTcp_FramesStampedAtGrab_ServerKilledAndRestarted_Reconnects()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var camera = ServerProcess.RtspCamera(port);
         camera.Start();
         var url = $"rtsp://127.0.0.1:{port}/live";
@@ -126,7 +126,7 @@ public sealed class StreamFfmpegTests : IDisposable
         Assert.Equal(SourceState.Healthy, source.Health.State);
         var connectedAfter = source.Health.Disconnects;
         camera.Kill();
-        await WaitUntilAsync(() => source.Health.Disconnects >= connectedAfter + 2, "the source notices the camera is gone and fails to reconnect");
+        await Poll.UntilAsync(() => source.Health.Disconnects >= connectedAfter + 2, TimeSpan.FromSeconds(60), "the source notices the camera is gone and fails to reconnect");
         Assert.NotEqual(SourceState.Healthy, source.Health.State);
         Assert.Contains("ffmpeg exited", source.Health.LastError, StringComparison.Ordinal);
 

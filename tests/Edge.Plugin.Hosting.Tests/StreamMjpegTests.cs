@@ -14,7 +14,7 @@ public sealed class StreamMjpegTests
     [InlineData(false)]
     public async Task Mjpeg_FramesArrive_DecodedAtTargetSize_StampedBeforeDecode(bool multipartHeader)
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var camera = ServerProcess.MjpegCamera(port, multipartHeader: multipartHeader);
         camera.Start();
         await using var source = (HttpFrameSource)FrameSources.Create($"http://127.0.0.1:{port}/live", FastRetry(width: 160, height: 120));
@@ -31,7 +31,7 @@ public sealed class StreamMjpegTests
     [Fact]
     public async Task Mjpeg_ServerKilledAndRestarted_Reconnects_CountsIt_FramesContinue()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var camera = ServerProcess.MjpegCamera(port);
         camera.Start();
         await using var source = (HttpFrameSource)FrameSources.Create($"http://127.0.0.1:{port}/live", FastRetry());
@@ -43,13 +43,10 @@ public sealed class StreamMjpegTests
         // A busy machine may start ffmpeg after the source's first attempts, which count as disconnects too.
         var connectedAfter = source.Health.Disconnects;
         camera.Kill();
-        await WaitUntilAsync(() => source.Health.Disconnects >= connectedAfter + 2, "the source notices the camera is gone and fails to reconnect");
+        await Poll.UntilAsync(() => source.Health.Disconnects >= connectedAfter + 2, TimeSpan.FromSeconds(60), "the source notices the camera is gone and fails to reconnect");
         Assert.NotEqual(SourceState.Healthy, source.Health.State);
         Assert.NotNull(source.Health.LastError);
-        while (source.Health.State != SourceState.Down)
-        {
-            await Task.Delay(50);
-        }
+        await Poll.UntilAsync(() => source.Health.State == SourceState.Down, TimeSpan.FromSeconds(60), "the source is down while the camera is gone");
 
         var restarted = Clock.NowNs();
         camera.Start();
@@ -66,7 +63,7 @@ public sealed class StreamMjpegTests
     [Fact]
     public async Task Mjpeg_SlowPlugin_GetsFreshFrame_StaleOnesDroppedUndecodedAndCounted()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var camera = ServerProcess.MjpegCamera(port, fps: 20);
         camera.Start();
         await using var source = (HttpFrameSource)FrameSources.Create($"http://127.0.0.1:{port}/live", FastRetry());
@@ -93,7 +90,7 @@ public sealed class StreamMjpegTests
     [Fact]
     public async Task Mjpeg_OddCamera_NoContentLength_DashedBoundary_CorruptPartSkipped()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var camera = new ServerProcess("/usr/bin/python3", Path.Combine(AppContext.BaseDirectory, "StreamServer.py"), port.ToString(), SkyJpeg);
         camera.Start();
         await WaitForPortAsync(port);
@@ -126,7 +123,7 @@ public sealed class StreamMjpegTests
     [Fact]
     public async Task Snapshot_FetchedOnDemand_OnePerRead()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var camera = new ServerProcess("/usr/bin/python3", Path.Combine(AppContext.BaseDirectory, "StreamServer.py"), port.ToString(), SkyJpeg);
         camera.Start();
         await WaitForPortAsync(port);
@@ -147,7 +144,7 @@ public sealed class StreamMjpegTests
     [Fact]
     public async Task Snapshot_NotFound_RetriesWithBackoff_GoesDown_NeverThrows()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var camera = new ServerProcess("/usr/bin/python3", Path.Combine(AppContext.BaseDirectory, "StreamServer.py"), port.ToString(), SkyJpeg);
         camera.Start();
         await WaitForPortAsync(port);
@@ -155,7 +152,7 @@ public sealed class StreamMjpegTests
 
         using var wait = new CancellationTokenSource();
         var read = source.ReadAsync(wait.Token).AsTask();
-        await WaitUntilAsync(() => source.Health.State == SourceState.Down, "the source is down after repeated 404s");
+        await Poll.UntilAsync(() => source.Health.State == SourceState.Down, TimeSpan.FromSeconds(60), "the source is down after repeated 404s");
         await wait.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);

@@ -2,19 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Edge.Plugin.Hosting.Inputs;
+using Edge.Testing;
 
 namespace Edge.Plugin.Hosting.Tests;
 
 /// <summary>Real stream servers on loopback for the input tests: ffmpeg as an MJPEG camera, and a Python one.</summary>
 internal static class StreamServers
 {
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>Options that make tests quick to notice and recover from an outage, without being timing-sensitive.</summary>
     public static InputOptions FastRetry(int width = 0, int height = 0) => new()
     {
@@ -57,37 +51,22 @@ internal static class StreamServers
     }
 
     /// <summary>Waits for a multi-client server (not ffmpeg's single-client one, which a probe would use up).</summary>
-    public static async Task WaitForPortAsync(int port)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
+    public static Task WaitForPortAsync(int port) => Poll.UntilAsync(
+        async () =>
         {
             try
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
+                return true;
             }
-            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(30))
+            catch (SocketException)
             {
-                await Task.Delay(50);
+                return false;
             }
-        }
-    }
-
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, int seconds = 60)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(seconds))
-            {
-                throw new TimeoutException($"timed out waiting until {what}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+        },
+        TimeSpan.FromSeconds(30),
+        $"something listens on 127.0.0.1:{port}");
 }
 
 /// <summary>A child process that the test may kill and restart; always killed on dispose.</summary>

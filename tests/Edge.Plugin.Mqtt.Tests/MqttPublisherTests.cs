@@ -136,10 +136,7 @@ public sealed class MqttPublisherTests : IAsyncLifetime
             Assert.Equal("edge/env.before", (await reader.Messages.ReadAsync(first.Token)).Topic);
         }
 
-        while (publisher.Delivered < 1)
-        {
-            await Task.Delay(10);
-        }
+        await Poll.UntilAsync(() => publisher.Delivered >= 1, Wait, "the broker acknowledges the first measurement");
 
         await _broker.StopAsync();
         for (var i = 0; i < 50; i++)

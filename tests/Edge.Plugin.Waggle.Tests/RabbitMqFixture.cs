@@ -97,11 +97,7 @@ public sealed class RabbitMqFixture : IAsyncLifetime
     {
         await using var connection = await ConnectAsync();
         await using var channel = await connection.CreateChannelAsync();
-        var deadline = DateTime.UtcNow + timeout;
-        while (await channel.MessageCountAsync(queue) < count && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        await Poll.TryUntilAsync(async () => await channel.MessageCountAsync(queue) >= count, timeout);
 
         var messages = new List<Published>();
         while (await channel.BasicGetAsync(queue, autoAck: true) is { } message)

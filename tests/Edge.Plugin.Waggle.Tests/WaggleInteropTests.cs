@@ -167,7 +167,7 @@ public sealed class WaggleInteropTests(RabbitMqFixture rabbit) : IDisposable
         // the same spool finds the real broker.
         var spool = Path.Combine(_dir, "late");
         var queue = await rabbit.BindQueueAsync();
-        await using (var offline = Publisher(port: RabbitMqBroker.FreePort(), spool: spool))
+        await using (var offline = Publisher(port: Ports.Free(), spool: spool))
         {
             for (var i = 0; i < 50; i++)
             {
@@ -225,7 +225,7 @@ public sealed class WaggleInteropTests(RabbitMqFixture rabbit) : IDisposable
 
         // First life: the broker is unreachable, so every publish is spooled; killed mid-stream.
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { probe, "spool", RabbitMqBroker.FreePort().ToString(), spool, "publish", "0", "1000000" })
+        foreach (var arg in new[] { probe, "spool", Ports.Free().ToString(), spool, "publish", "0", "1000000" })
         {
             info.ArgumentList.Add(arg);
         }

@@ -58,11 +58,11 @@ public sealed class HotReloadTests(S3ServerFixture fixture) : S3TestBase(fixture
             }
         });
 
-        await WaitUntil(() => labels.Count >= 20, TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => labels.Count >= 20, TimeSpan.FromSeconds(60), "20 frames are labelled by the first model");
         await PutAsync("colour/2024-02-01T00-00-00/model.onnx", await File.ReadAllBytesAsync(RepoPaths.Model("colour-classifier-inverted.onnx")));
-        await WaitUntil(() => model.Swaps == 1, TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => model.Swaps == 1, TimeSpan.FromSeconds(60), "the new model is swapped in");
         var atSwap = labels.Count;
-        await WaitUntil(() => labels.Count >= atSwap + 20, TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => labels.Count >= atSwap + 20, TimeSpan.FromSeconds(60), "20 more frames are labelled after the swap");
         await stop.CancelAsync();
         await loop;
         await host.StopAsync();

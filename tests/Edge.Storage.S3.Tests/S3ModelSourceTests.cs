@@ -131,7 +131,7 @@ public sealed class S3ModelSourceTests(S3ServerFixture fixture) : S3TestBase(fix
         {
             using var stop = new CancellationTokenSource();
             var fetch = first.FetchAsync(S3Uri(key), stop.Token);
-            await WaitUntil(() => Directory.Exists(Path.Combine(Cache, "partial")) && Directory.GetFiles(Path.Combine(Cache, "partial")).Any(f => new FileInfo(f).Length > 1 << 20), TimeSpan.FromSeconds(60));
+            await Poll.UntilAsync(() => Directory.Exists(Path.Combine(Cache, "partial")) && Directory.GetFiles(Path.Combine(Cache, "partial")).Any(f => new FileInfo(f).Length > 1 << 20), TimeSpan.FromSeconds(60), "over 1 MiB of the download is in the partial folder");
             await stop.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetch);
         }

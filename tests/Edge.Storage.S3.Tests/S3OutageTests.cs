@@ -1,3 +1,4 @@
+using Edge.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Storage.S3.Tests;
@@ -53,7 +54,7 @@ public sealed class S3OutageTests() : S3TestBase(shared: null)
         });
         var fetch = bed.FetchAsync(S3Uri(key));
         var partialFolder = Path.Combine(Cache, "partial");
-        await WaitUntil(() => Directory.Exists(partialFolder) && Directory.GetFiles(partialFolder).Any(f => new FileInfo(f).Length > 8 << 20), TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => Directory.Exists(partialFolder) && Directory.GetFiles(partialFolder).Any(f => new FileInfo(f).Length > 8 << 20), TimeSpan.FromSeconds(60), "over 8 MiB of the download is in the partial folder");
 
         Server.Kill();
         await Task.Delay(TimeSpan.FromSeconds(1.5));

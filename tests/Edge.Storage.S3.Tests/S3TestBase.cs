@@ -55,14 +55,4 @@ public abstract class S3TestBase(S3ServerFixture? shared) : IAsyncLifetime
         }));
 
     private protected static ArtifactUploader Uploader(StorageBed bed) => bed.Services.GetRequiredService<ArtifactUploader>();
-
-    private protected static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(20);
-        }
-    }
 }

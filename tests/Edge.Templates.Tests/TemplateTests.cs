@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Edge.Plugin.Manifest;
-using Edge.Plugin.Hosting.Tests;
 using Edge.Testing;
 
 namespace Edge.Templates.Tests;
@@ -242,13 +241,7 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
              "JobUpdateUrl": "{{callbacks.Url("api/v1/job/pipeline/job-1/task-1")}}", "PipelineStatusUrl": "{{callbacks.Url("api/v1/pipelineStatus/job-1/task-1")}}", "GatewayIP": "127.0.0.1"}
             """;
         Succeeded(Tool.Run("mosquitto_pub", ["-h", "127.0.0.1", "-p", $"{broker.Port}", "-q", "1", "-t", "mqtt-export/pipeline/params", "-m", request]));
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (callbacks.Requests.Count < 2 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-
-        if (callbacks.Requests.Count < 2)
+        if (!await Poll.TryUntilAsync(() => callbacks.Requests.Count >= 2, TimeSpan.FromMinutes(2)))
         {
             await worker.WaitAsync(TimeSpan.FromSeconds(1)); // throws with the worker's log
         }

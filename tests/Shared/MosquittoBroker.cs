@@ -35,8 +35,8 @@ internal sealed class MosquittoBroker : IAsyncDisposable
     {
         _settings = settings;
         Directory = directory;
-        Port = FreePort();
-        TlsPort = settings.Tls ? FreePort() : 0;
+        Port = Ports.Free();
+        TlsPort = settings.Tls ? Ports.Free() : 0;
     }
 
     public string Directory { get; }
@@ -59,13 +59,6 @@ internal sealed class MosquittoBroker : IAsyncDisposable
         broker.WriteConfiguration();
         await broker.StartProcessAsync();
         return broker;
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Stops mosquitto with SIGTERM, so it saves its persistence file, as a real restart would.</summary>
@@ -93,33 +86,11 @@ internal sealed class MosquittoBroker : IAsyncDisposable
     public Task StartAgainAsync() => StartProcessAsync();
 
     /// <summary>Waits until the broker's log holds <paramref name="text"/> at least <paramref name="occurrences"/> times; the log outlives restarts.</summary>
-    public async Task WaitForLogAsync(string text, TimeSpan? timeout = null, int occurrences = 1)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (DateTime.UtcNow < deadline)
-        {
-            if (File.Exists(LogFile))
-            {
-                using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                using var reader = new StreamReader(stream);
-                var log = await reader.ReadToEndAsync();
-                var found = 0;
-                for (var at = log.IndexOf(text, StringComparison.Ordinal); at >= 0 && found < occurrences; at = log.IndexOf(text, at + text.Length, StringComparison.Ordinal))
-                {
-                    found++;
-                }
-
-                if (found >= occurrences)
-                {
-                    return;
-                }
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"mosquitto did not log '{text}' {occurrences} time(s). Log:\n{(File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(none)")}");
-    }
+    public Task WaitForLogAsync(string text, TimeSpan? timeout = null, int occurrences = 1) =>
+        Poll.UntilAsync(
+            async () => await CountInLogAsync(text, occurrences) >= occurrences,
+            timeout ?? TimeSpan.FromSeconds(20),
+            () => $"mosquitto logs '{text}' {occurrences} time(s). Log:\n{(File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(none)")}");
 
     /// <summary>Starts a mosquitto client program (mosquitto_sub) in the background and collects its output.</summary>
     public static BackgroundProgram Launch(string program, IEnumerable<string> args) => new(program, args);
@@ -146,28 +117,51 @@ internal sealed class MosquittoBroker : IAsyncDisposable
         var info = new ProcessStartInfo("mosquitto") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(Path.Combine(Directory, "mosquitto.conf"));
-        _process = Process.Start(info) ?? throw new InvalidOperationException("mosquitto did not start; install it with build/setup.sh --test");
-        _process.StandardOutput.ReadToEndAsync().ContinueWith(_ => { }, TaskScheduler.Default).GetAwaiter();
-        _process.StandardError.ReadToEndAsync().ContinueWith(_ => { }, TaskScheduler.Default).GetAwaiter();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            if (_process.HasExited)
+        var process = Process.Start(info) ?? throw new InvalidOperationException("mosquitto did not start; install it with build/setup.sh --test");
+        _process = process;
+        process.StandardOutput.ReadToEndAsync().ContinueWith(_ => { }, TaskScheduler.Default).GetAwaiter();
+        process.StandardError.ReadToEndAsync().ContinueWith(_ => { }, TaskScheduler.Default).GetAwaiter();
+        await Poll.UntilAsync(
+            async () =>
             {
-                throw new InvalidOperationException($"mosquitto exited with {_process.ExitCode}. Log:\n{(File.Exists(LogFile) ? await File.ReadAllTextAsync(LogFile) : "(none)")}");
-            }
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"mosquitto exited with {process.ExitCode}. Log:\n{(File.Exists(LogFile) ? await File.ReadAllTextAsync(LogFile) : "(none)")}");
+                }
 
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
+                try
+                {
+                    using var probe = new TcpClient();
+                    await probe.ConnectAsync(IPAddress.Loopback, Port);
+                    return true;
+                }
+                catch (SocketException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(20),
+            () => $"mosquitto accepts connections on 127.0.0.1:{Port}. Log:\n{(File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(none)")}");
+    }
+
+    /// <summary>How often the log holds <paramref name="text"/>, counting no further than <paramref name="enough"/>.</summary>
+    private async Task<int> CountInLogAsync(string text, int enough)
+    {
+        if (!File.Exists(LogFile))
+        {
+            return 0;
         }
+
+        using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var log = await reader.ReadToEndAsync();
+        var found = 0;
+        for (var at = log.IndexOf(text, StringComparison.Ordinal); at >= 0 && found < enough; at = log.IndexOf(text, at + text.Length, StringComparison.Ordinal))
+        {
+            found++;
+        }
+
+        return found;
     }
 
     private void WriteConfiguration()

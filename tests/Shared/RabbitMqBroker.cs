@@ -23,10 +23,10 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     private RabbitMqBroker(string root, bool mqtt)
     {
         _root = root;
-        Port = FreePort();
-        MqttPort = mqtt ? FreePort() : 0;
-        _distributionPort = FreePort();
-        _epmdPort = FreePort();
+        Port = Ports.Free();
+        MqttPort = mqtt ? Ports.Free() : 0;
+        _distributionPort = Ports.Free();
+        _epmdPort = Ports.Free();
         NodeName = $"rabbit-{Guid.NewGuid():N}@localhost";
     }
 
@@ -38,13 +38,6 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
     public string NodeName { get; }
 
     public string LogFolder => Path.Combine(_root, "log");
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public static async Task<RabbitMqBroker> StartAsync(bool mqtt = false)
     {
@@ -89,24 +82,20 @@ internal sealed class RabbitMqBroker : IAsyncDisposable
         server.BeginOutputReadLine();
         server.BeginErrorReadLine();
         _server = server;
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (server.HasExited)
+        await Poll.UntilAsync(
+            async () =>
             {
-                throw new InvalidOperationException($"rabbitmq-server exited with {server.ExitCode}:\n{output}");
-            }
+                if (server.HasExited)
+                {
+                    throw new InvalidOperationException($"rabbitmq-server exited with {server.ExitCode}:\n{output}");
+                }
 
-            // The MQTT listener comes up with its plugin, apart from AMQP's, so such a node is ready once both accept.
-            if (await SpeaksAmqpAsync() && (MqttPort == 0 || await AcceptsAsync(MqttPort)))
-            {
-                return;
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"rabbitmq-server did not accept AMQP on 127.0.0.1:{Port} within 120 s:\n{output}");
+                // The MQTT listener comes up with its plugin, apart from AMQP's, so such a node is ready once both accept.
+                return await SpeaksAmqpAsync() && (MqttPort == 0 || await AcceptsAsync(MqttPort));
+            },
+            TimeSpan.FromSeconds(120),
+            () => $"rabbitmq-server accepts AMQP on 127.0.0.1:{Port}:\n{output}",
+            interval: TimeSpan.FromMilliseconds(250));
     }
 
     /// <summary>Stops the broker gracefully, as an operator would, and waits until it has exited.</summary>

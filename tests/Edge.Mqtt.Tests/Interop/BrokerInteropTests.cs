@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using Edge.Testing;
 using Xunit.Abstractions;
 
 namespace Edge.Mqtt.Tests.Interop;
@@ -154,7 +155,7 @@ public abstract class BrokerInteropTests<TBroker>(TBroker broker, ITestOutputHel
         await publisher.ConnectAsync();
 
         await GoAwayAsync(tap);
-        await UntilAsync(() => !publisher.IsConnected, "the publisher to notice the broker is gone");
+        await Poll.UntilAsync(() => !publisher.IsConnected, Wait, "the publisher notices the broker is gone");
         var sends = Enumerable.Range(0, count).Select(i => publisher.PublishAsync(topic, Encoding.UTF8.GetBytes($"m{i}"), MqttQualityOfService.AtLeastOnce).AsTask()).ToList();
         Assert.Equal(count, publisher.PendingMessages);
         Assert.DoesNotContain(sends, s => s.IsCompleted);
@@ -365,19 +366,5 @@ public abstract class BrokerInteropTests<TBroker>(TBroker broker, ITestOutputHel
         }
 
         return (order, duplicates);
-    }
-
-    private static async Task UntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Waited {Wait.TotalSeconds} s for {what}.");
-            }
-
-            await Task.Delay(20);
-        }
     }
 }

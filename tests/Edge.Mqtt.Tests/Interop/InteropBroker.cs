@@ -82,7 +82,7 @@ public sealed class MqttNetInteropBroker : InteropBroker, IInteropBroker
 
     public override async Task InitializeAsync()
     {
-        _port = MosquittoBroker.FreePort();
+        _port = Ports.Free();
         var options = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)

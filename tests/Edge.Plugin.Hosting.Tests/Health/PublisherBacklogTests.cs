@@ -12,7 +12,7 @@ public sealed class PublisherBacklogTests
     {
         var spool = Directory.CreateTempSubdirectory("edge-backlog-").FullName;
         // Nothing listens on this port: every measurement stays in the spool.
-        var closed = MosquittoBroker.FreePort();
+        var closed = Ports.Free();
         var services = new ServiceCollection().AddLogging()
             .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
             .AddRestPublisher(o =>

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Edge.Testing;
 
-namespace Edge.Plugin.Hosting.Tests;
+namespace Edge.Plugin.AiCsd.Tests;
 
 /// <summary>
 /// An AiCSD worker process: the probe plugin run with <c>-mode aicsd</c> against a real broker,
@@ -75,12 +75,7 @@ internal sealed class AiCsdWorker : IDisposable
     /// </summary>
     public async Task<int> CountLogAsync(string text, int atLeast = 1)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (CountLog(text) < atLeast && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
+        await Poll.TryUntilAsync(() => CountLog(text) >= atLeast, TimeSpan.FromSeconds(30));
         return CountLog(text);
     }
 

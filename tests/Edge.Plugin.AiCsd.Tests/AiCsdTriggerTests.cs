@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using Edge.Testing;
 using Xunit.Abstractions;
 
-namespace Edge.Plugin.Hosting.Tests;
+namespace Edge.Plugin.AiCsd.Tests;
 
 /// <summary>
 /// The AiCSD trigger end to end: worker processes (the probe plugin with <c>-mode aicsd</c>), a real
@@ -70,7 +70,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
     public async Task Worker_IsReadyOnceSubscribed_AndCountsEachRequest()
     {
         using var server = new CallbackServer();
-        var port = MosquittoBroker.FreePort();
+        var port = Ports.Free();
         using var worker = new AiCsdWorker(_broker, "aicsd-ready", _root, healthPort: port);
         await worker.WaitServingAsync(_broker);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -105,7 +105,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
         using var server = new CallbackServer();
         using var worker = new AiCsdWorker(_broker, "aicsd-bad", _root);
         await worker.WaitServingAsync(_broker);
-        var closedPort = MosquittoBroker.FreePort();
+        var closedPort = Ports.Free();
 
         AiCsdWorker.Publish(_broker, "{\"InputFileLocation\": \"/tmp/files/input/1.tiff\", oops");
         AiCsdWorker.Publish(_broker, AiCsdWorker.Request(Path.Combine(_root, "..", "..", "etc", "passwd"), OutputFolder, server, "job-traversal"));
@@ -265,14 +265,8 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
     /// <summary>Reads every 50 ms until <paramref name="done"/> holds or <see cref="Patience"/> passes; returns the last reading, for the caller to assert on.</summary>
     private static async Task<T> ReadUntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
     {
-        var deadline = DateTime.UtcNow + Patience;
-        var reading = await read();
-        while (!done(reading) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-            reading = await read();
-        }
-
+        var reading = default(T)!;
+        await Poll.TryUntilAsync(async () => done(reading = await read()), Patience);
         return reading;
     }
 
@@ -285,40 +279,32 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
     /// <summary>Waits until no pipeline status has arrived for a few seconds; returns how many requests have one.</summary>
     private static async Task<int> WaitUntilSettledAsync(CallbackServer server)
     {
-        var deadline = DateTime.UtcNow + Patience;
         var last = -1;
         var quietSince = DateTime.UtcNow;
-        while (DateTime.UtcNow < deadline)
-        {
-            var now = StatusesOf(server).Count;
-            if (now != last)
-            {
-                (last, quietSince) = (now, DateTime.UtcNow);
-            }
-            else if (DateTime.UtcNow - quietSince > TimeSpan.FromSeconds(5))
-            {
-                break;
-            }
 
-            await Task.Delay(100);
-        }
+        // Still busy at the deadline only means fewer were done during the outage; the caller reports how many.
+        await Poll.TryUntilAsync(
+            () =>
+            {
+                var now = StatusesOf(server).Count;
+                if (now != last)
+                {
+                    (last, quietSince) = (now, DateTime.UtcNow);
+                    return false;
+                }
 
+                return DateTime.UtcNow - quietSince > TimeSpan.FromSeconds(5);
+            },
+            Patience,
+            interval: TimeSpan.FromMilliseconds(100));
         return last;
     }
 
-    private static async Task WaitForAsync(CallbackServer server, Func<bool> done, params AiCsdWorker[] workers)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!done())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"callbacks so far: {server.Requests.Count}, requests with a status: {StatusesOf(server).Count}\n{string.Join("\n", workers.Select(w => $"--- {w.ClientId}\n{w.Log}"))}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitForAsync(CallbackServer server, Func<bool> done, params AiCsdWorker[] workers) => Poll.UntilAsync(
+        done,
+        Patience,
+        () => $"the callbacks are in; callbacks so far: {server.Requests.Count}, requests with a status: {StatusesOf(server).Count}\n{string.Join("\n", workers.Select(w => $"--- {w.ClientId}\n{w.Log}"))}",
+        interval: TimeSpan.FromMilliseconds(100));
 
     [GeneratedRegex(@"image\.width,(\d+)")]
     private static partial Regex WidthPattern();

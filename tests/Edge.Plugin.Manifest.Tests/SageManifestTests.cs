@@ -1,7 +1,7 @@
 using System.Text;
 using Edge.Plugin.Manifest;
 
-namespace Edge.Plugin.Hosting.Tests.Manifest;
+namespace Edge.Plugin.Manifest.Tests;
 
 public sealed class SageManifestTests
 {

@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
-using Edge.Testing;
 
-namespace Edge.Plugin.Hosting.Tests;
+namespace Edge.Testing;
 
 /// <summary>
 /// A real HTTP server on 127.0.0.1 and a free port (HttpListener) that records every request and
@@ -19,7 +18,7 @@ internal sealed class CallbackServer : IDisposable
     public CallbackServer(Func<int, RecordedRequest, (int Status, TimeSpan Delay)>? answer = null)
     {
         _answer = answer ?? ((_, _) => (200, TimeSpan.Zero));
-        var port = RabbitMqBroker.FreePort();
+        var port = Ports.Free();
         BaseUrl = new Uri($"http://127.0.0.1:{port}/");
         _listener.Prefixes.Add(BaseUrl.ToString());
         _listener.Start();

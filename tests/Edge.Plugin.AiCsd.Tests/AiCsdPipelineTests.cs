@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Options;
+using Edge.Plugin.Hosting;
 using Edge.Plugin.Hosting.Inputs;
 using System.Text;
 using System.Text.Json;
 using Edge.Plugin.Hosting.Rest;
-using Edge.Plugin.AiCsd;
 using Edge.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Edge.Plugin.Hosting.Tests;
+namespace Edge.Plugin.AiCsd.Tests;
 
 public sealed class AiCsdPipelineTests : IDisposable
 {
@@ -237,7 +237,7 @@ public sealed class AiCsdPipelineTests : IDisposable
     public async Task UnreachableJobUpdate_IsRetriedAndLogged_StatusSaysFailed_AndTheNextRequestIsServed()
     {
         var pipeline = Pipeline(new FrameSize());
-        var dead = new Uri($"http://127.0.0.1:{RabbitMqBroker.FreePort()}/job");
+        var dead = new Uri($"http://127.0.0.1:{Ports.Free()}/job");
 
         var first = await pipeline.HandleAsync(Request(Path.Combine(_root, "input", "1.jpg"), Path.Combine(_root, "output"), jobUpdate: dead), default);
 
