@@ -30,7 +30,9 @@ internal delegate ValueTask<AiCsdRun> AiCsdProcessor(AiCsdRequest request, strin
 /// process the input, then call back in AiCSD's order: the job update first, the pipeline status
 /// second. Every failure (malformed request, path outside the roots, processing error,
 /// unreachable callback) ends as a <c>PipelineFailed</c> report where one can be delivered, and
-/// as a logged error; the pipeline itself keeps serving.
+/// as a logged error; the pipeline itself keeps serving. The exception is a model that can never take
+/// frames (<see cref="FramesRefusedException"/>): it escapes, so the worker stops with exit 3 and the
+/// request, unacknowledged, waits in its session for a worker with a model that can.
 /// </summary>
 internal sealed partial class AiCsdPipeline(AiCsdProcessor processor, CallbackClient callbacks, AiCsdOptions options, ILogger logger)
 {
@@ -77,7 +79,7 @@ internal sealed partial class AiCsdPipeline(AiCsdProcessor processor, CallbackCl
             error = $"Processing {request.InputFileLocation} failed: {e.Message}";
             response = AiCsdResponse.Failure(error);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not FramesRefusedException && (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
         {
             error = $"Processing {request.InputFileLocation} failed: {e.Message}";
             LogProcessingFailed(logger, e, request.InputFileLocation, e.Message);

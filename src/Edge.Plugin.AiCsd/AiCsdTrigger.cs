@@ -120,9 +120,10 @@ internal sealed partial class AiCsdTrigger(
         {
             outcome = await pipeline.HandleAsync(message.Payload, stoppingToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        catch (Exception e) when (e is not FramesRefusedException && (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested))
         {
-            // The pipeline reports its own failures; anything escaping it must still not stop the worker.
+            // The pipeline reports its own failures; anything else escaping it must still not stop the
+            // worker, but a model that cannot take frames would fail every request.
             LogUnexpected(_logger, e, e.Message);
             client.Acknowledge(message);
             return;

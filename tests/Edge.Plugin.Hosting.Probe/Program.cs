@@ -11,6 +11,12 @@ using Microsoft.Extensions.Logging;
 //        probe spool <port> <spool-dir> publish <first> <count>   prints "ack N" once publish N returned, then waits to be killed
 //        probe spool <port> <spool-dir> drain                      waits until the spool is empty, prints "drained", exits 0
 //        probe worker <plugin options>                             like plugin, and also publishes its process id (to tell AiCSD workers apart)
+//        probe model|model-tensors|model-timer <plugin options>    plugins that run -model (ModelPlugins.cs)
+if (ModelPlugins.Modes.Contains(args[0]))
+{
+    return await ModelPlugins.RunAsync(args[0], args[1..]);
+}
+
 if (args[0] is "plugin" or "worker")
 {
     var builder = EdgePlugin.CreateBuilder(args[1..]);

@@ -16,6 +16,7 @@ namespace Edge.Plugin.Hosting;
 internal sealed partial class FramePipeline
 {
     private readonly IFrameSourceProvider[] _providers;
+    private readonly IFrameConsumerCheck[] _consumers;
     private readonly PluginHealth? _health;
     private readonly ILogger _logger;
 
@@ -25,7 +26,9 @@ internal sealed partial class FramePipeline
         _health = health;
         _logger = logger;
         Inputs = inputs.Value.Copy();
-        SizedByModel = Inputs.ApplyHints(hints);
+        var consumers = hints.ToArray();
+        SizedByModel = Inputs.ApplyHints(consumers);
+        _consumers = [.. consumers.OfType<IFrameConsumerCheck>()];
     }
 
     /// <summary>The Inputs settings every source opens with, the model's size applied when none was configured.</summary>
@@ -40,7 +43,8 @@ internal sealed partial class FramePipeline
     /// <summary>
     /// Runs the plugin on one frame and disposes it. A failure is counted on <paramref name="context"/>,
     /// reported to health (unless the caller reports the outcome itself) and logged with the frame's source; it does not escape, as the next frame
-    /// should still be processed. Cancellation does escape.
+    /// should still be processed. Cancellation does escape, and so does a model that can never take
+    /// frames (<see cref="FramesRefusedException"/>), since every later frame would fail the same way.
     /// </summary>
     /// <returns>Null when the frame was processed and everything it published was accepted; else why not.</returns>
     public async ValueTask<string?> ProcessAsync(FramePlugin plugin, Frame frame, PluginContext context, CancellationToken cancellationToken, bool reportHealth = true)
@@ -59,6 +63,11 @@ internal sealed partial class FramePipeline
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 context.CountFailure();
+                if (FramesRefused() is { } refused)
+                {
+                    throw new FramesRefusedException(refused, e);
+                }
+
                 error = e.Message;
                 LogFrameFailed(_logger, e, frame.Source, e.Message);
             }
@@ -84,6 +93,19 @@ internal sealed partial class FramePipeline
 
             return error ?? "publishing its results failed";
         }
+    }
+
+    private string? FramesRefused()
+    {
+        foreach (var consumer in _consumers)
+        {
+            if (consumer.FramesRefused is { } reason)
+            {
+                return reason;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Counts a frame the source could not deliver.</summary>
@@ -136,3 +158,9 @@ internal static class FramePipelineRegistration
         }
     }
 }
+
+/// <summary>
+/// A frame plugin ran a model on a frame that can never take one (its input is not an image): the run
+/// ends as a start-up failure, exit 3 with the model's reason in one line, rather than failing every frame.
+/// </summary>
+internal sealed class FramesRefusedException(string message, Exception innerException) : Exception(message, innerException);
