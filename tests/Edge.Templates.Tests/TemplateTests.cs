@@ -102,7 +102,8 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
         Succeeded(json);
         Assert.Equal("red\n", json.StandardOutput);
         Succeeded(pythonDict);
-        Assert.Equal("red\n", pythonDict.StandardOutput);
+        // predictions, as the seed's callers send it: the three best labels, best first.
+        Assert.Equal("red\ngreen\nblue\n", pythonDict.StandardOutput);
         Assert.Equal(2, malformed.ExitCode);
         Assert.Empty(malformed.StandardOutput);
         Assert.Contains("error: MSG is not a JSON object or Python dict: expected ',' or '}' after the value of 'input'", malformed.StandardError, StringComparison.Ordinal);

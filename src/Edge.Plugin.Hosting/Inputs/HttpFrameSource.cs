@@ -20,7 +20,7 @@ internal sealed class HttpFrameSource : LiveFrameSource<EncodedImage>
     private readonly HttpClient _http;
 
     public HttpFrameSource(Uri url, InputOptions options, ILogger logger)
-        : base(Redact(url), options, logger, finite: false)
+        : base(Redaction.Url(url), options, logger, finite: false)
     {
         _url = url;
         _http = new HttpClient(new SocketsHttpHandler
@@ -144,9 +144,4 @@ internal sealed class HttpFrameSource : LiveFrameSource<EncodedImage>
 
         return response;
     }
-
-    // Credentials in a camera URL must not reach logs or published frame sources.
-    private static string Redact(Uri url) => string.IsNullOrEmpty(url.UserInfo)
-        ? url.ToString()
-        : new UriBuilder(url) { UserName = "***", Password = null }.Uri.ToString();
 }
