@@ -1,3 +1,4 @@
+using Edge.Plugin.Hosting.Secrets;
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Configuration;

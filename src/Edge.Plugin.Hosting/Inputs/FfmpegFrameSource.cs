@@ -1,3 +1,4 @@
+using Edge.Plugin.Hosting.Secrets;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using Edge.Plugin.Hosting.Secrets;
 using System.Net;
 using System.Net.Http.Headers;
 using Edge.Plugin.Hosting.Codecs;

@@ -1,4 +1,4 @@
-namespace Edge.Plugin.Hosting;
+namespace Edge.Plugin.Hosting.Secrets;
 
 /// <summary>
 /// Makes a URL safe to log or put in an error: a plugin runs on a node nobody can reach, so its logs
