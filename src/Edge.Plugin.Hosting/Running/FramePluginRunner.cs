@@ -81,7 +81,7 @@ internal sealed partial class FramePluginRunner(FramePlugin plugin, IServiceProv
             finally
             {
                 await plugin.StopAsync(context, CancellationToken.None).ConfigureAwait(false);
-                LogFinished(Logger, frames, context.Failures);
+                LogFinished(Logger, frames, "frame(s)", context.Failures);
             }
         }
 
@@ -152,8 +152,8 @@ internal abstract partial class PluginRunner(IServiceProvider services, ILogger 
     [LoggerMessage(Level = LogLevel.Information, Message = "Starting {Plugin} in {Mode} mode; input {Input}; results to {Publishers}")]
     protected static partial void LogStarting(ILogger logger, string plugin, RunMode mode, string input, string publishers);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Finished: {Count} frame(s), {Failures} failure(s)")]
-    protected static partial void LogFinished(ILogger logger, int count, int failures);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Finished: {Count} {Unit}, {Failures} failure(s)")]
+    protected static partial void LogFinished(ILogger logger, int count, string unit, int failures);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The plugin could not start: {Reason}")]
     private static partial void LogStartFailed(ILogger logger, string reason);

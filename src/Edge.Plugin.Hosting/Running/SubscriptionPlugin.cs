@@ -93,7 +93,7 @@ internal sealed partial class SubscriptionPluginRunner(SubscriptionPlugin plugin
             finally
             {
                 await plugin.StopAsync(context, CancellationToken.None).ConfigureAwait(false);
-                LogFinished(Logger, received, context.Failures);
+                LogFinished(Logger, received, "measurement(s)", context.Failures);
             }
         }
 

@@ -76,7 +76,7 @@ internal sealed partial class TimerPluginRunner(TimerPlugin plugin, IServiceProv
         finally
         {
             await plugin.StopAsync(context, CancellationToken.None).ConfigureAwait(false);
-            LogFinished(Logger, ticks, context.Failures);
+            LogFinished(Logger, ticks, "tick(s)", context.Failures);
         }
 
         return context.Failures > 0 ? ExitCodes.Failed : ExitCodes.Success;
