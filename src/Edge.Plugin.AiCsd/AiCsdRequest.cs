@@ -24,15 +24,26 @@ internal sealed record AiCsdRequest(
     Uri PipelineStatusUrl,
     string? GatewayIP)
 {
+    /// <summary>The largest request accepted: AiCSD sends paths and parameters, a few hundred bytes.</summary>
+    public const int MaxBytes = 64 * 1024;
+
+    private const int MaxDepth = 32;
+    private const int MaxPreview = 120;
+
     /// <summary>Parses and checks a request.</summary>
     /// <exception cref="AiCsdRequestException">The JSON is malformed or a field is missing or wrong; the message names it.
     /// <see cref="AiCsdRequestException.JobUpdateUrl"/> and <see cref="AiCsdRequestException.PipelineStatusUrl"/> carry the callbacks when they could be read, so the failure can still be reported.</exception>
     public static AiCsdRequest Parse(ReadOnlySpan<byte> json)
     {
+        if (json.Length > MaxBytes)
+        {
+            throw new AiCsdRequestException($"The request is {json.Length} bytes, over the {MaxBytes}-byte limit for a request (paths and parameters, not data).", null, null);
+        }
+
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = MaxDepth });
         }
         catch (JsonException e)
         {
@@ -71,9 +82,16 @@ internal sealed record AiCsdRequest(
                 }
                 else
                 {
-                    foreach (var p in modelParams.EnumerateObject())
+                    try
                     {
-                        parameters[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+                        foreach (var p in modelParams.EnumerateObject())
+                        {
+                            parameters[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+                        }
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        problems.Add("ModelParams holds text that is not valid UTF-8");
                     }
                 }
             }
@@ -81,7 +99,7 @@ internal sealed record AiCsdRequest(
             string? gateway = null;
             if (root.TryGetProperty("GatewayIP", out var gatewayIp) && gatewayIp.ValueKind == JsonValueKind.String)
             {
-                gateway = gatewayIp.GetString();
+                gateway = Text(gatewayIp);
             }
 
             if (problems.Count > 0)
@@ -95,7 +113,7 @@ internal sealed record AiCsdRequest(
 
     private static string? RequiredString(JsonElement root, string name, List<string> problems)
     {
-        if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text)
+        if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && Text(value) is { Length: > 0 } text)
         {
             return text;
         }
@@ -106,12 +124,43 @@ internal sealed record AiCsdRequest(
 
     private static Uri? OptionalUrl(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            && Uri.TryCreate(value.GetString(), UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            && Uri.TryCreate(Text(value), UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
             ? url
             : null;
 
-    private static string Describe(JsonElement root, string name, string expected) =>
-        root.TryGetProperty(name, out var value) ? $"{name} must be {expected}, not {value.GetRawText()}" : $"{name} is missing";
+    private static string Describe(JsonElement root, string name, string expected)
+    {
+        if (!root.TryGetProperty(name, out var value))
+        {
+            return $"{name} is missing";
+        }
+
+        string raw;
+        try
+        {
+            raw = value.GetRawText();
+        }
+        catch (InvalidOperationException)
+        {
+            return $"{name} must be {expected}, and is not even valid UTF-8 text";
+        }
+
+        // A hostile request can put a megabyte in one field: the error, the log and the callback get a preview.
+        return raw.Length <= MaxPreview ? $"{name} must be {expected}, not {raw}" : $"{name} must be {expected}, not {raw[..MaxPreview]}... ({raw.Length} characters)";
+    }
+
+    /// <summary>The string, or null when its bytes are not valid UTF-8: a request's bad bytes are its own problem, not the worker's.</summary>
+    private static string? Text(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>An AiCSD request could not be accepted. The message names the field and the problem.</summary>

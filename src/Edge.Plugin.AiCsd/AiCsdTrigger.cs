@@ -257,6 +257,13 @@ internal sealed class AiCsdOptionsValidator : IValidateOptions<AiCsdOptions>
             failures.Add($"{S}:SessionExpirySeconds must be 0 (keep the session) or more; got {options.SessionExpirySeconds}.");
         }
 
+        // MQTT 3.1.1 cannot carry a password without a user name, and MQTT 5 brokers refuse one: the
+        // worker would retry forever with a message about protocol versions.
+        if (!string.IsNullOrEmpty(options.Password) && string.IsNullOrEmpty(options.UserName))
+        {
+            failures.Add($"{S}:Password is set but {S}:UserName is not: give the user name the password belongs to (Triggers__AiCsd__UserName).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
