@@ -33,6 +33,9 @@ internal static partial class SageManifest
     /// <summary>The types an input may declare.</summary>
     public static IReadOnlyList<string> InputTypes { get; } = ["boolean", "int", "long", "float", "double", "string", "File"];
 
+    private const int MaxBytes = 1024 * 1024;
+    private const int MaxDepth = 64;
+
     private static readonly string[] SourceFields = ["architectures", "url", "branch", "tag", "directory", "dockerfile", "build_args"];
     private static readonly string[] InputFields = ["id", "type", "description", "default"];
 
@@ -41,9 +44,23 @@ internal static partial class SageManifest
     public static IReadOnlyList<ManifestProblem> ValidateFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        // Every emitted project's build runs this: a huge or binary file must be a reported problem, not a
+        // build that eats memory or dies.
+        var length = new FileInfo(path).Length;
+        if (length > MaxBytes)
+        {
+            return [new ManifestProblem("", $"the file is {length} bytes, over the {MaxBytes}-byte limit for a manifest")];
+        }
+
         var bytes = File.ReadAllBytes(path);
+        var text = new char[bytes.Length];
+        if (System.Text.Unicode.Utf8.ToUtf16(bytes, text, out var read, out var written, replaceInvalidSequences: false) != System.Buffers.OperationStatus.Done)
+        {
+            return [new ManifestProblem("", $"not UTF-8 text: the byte at byte offset {read} (0x{bytes[read]:X2}) starts no UTF-8 character; save the manifest as UTF-8")];
+        }
+
         return Path.GetExtension(path).ToUpperInvariant() is ".YAML" or ".YML"
-            ? ValidateYaml(Encoding.UTF8.GetString(bytes))
+            ? ValidateYaml(new string(text, 0, written).TrimStart('\uFEFF'))
             : ValidateJson(bytes);
     }
 
@@ -60,6 +77,11 @@ internal static partial class SageManifest
         {
             return [new ManifestProblem("", $"not valid JSON: {e.Message}")];
         }
+        catch (InvalidOperationException)
+        {
+            // A string whose bytes are not UTF-8 (ValidateFile finds the offset before this point).
+            return [new ManifestProblem("", "not UTF-8 text: save the manifest as UTF-8")];
+        }
 
         return Validate(root);
     }
@@ -69,6 +91,11 @@ internal static partial class SageManifest
     public static IReadOnlyList<ManifestProblem> ValidateYaml(string yaml)
     {
         ArgumentNullException.ThrowIfNull(yaml);
+        if (FlowDepth(yaml) > MaxDepth)
+        {
+            return [new ManifestProblem("", $"not valid manifest YAML: lists or maps nested more than {MaxDepth} levels deep")];
+        }
+
         ManifestNode root;
         try
         {
@@ -80,6 +107,39 @@ internal static partial class SageManifest
         }
 
         return Validate(root);
+    }
+
+    /// <summary>The deepest nesting of [ ] and { } outside quotes: the flow reader recurses once per level.</summary>
+    private static int FlowDepth(string yaml)
+    {
+        int depth = 0, deepest = 0;
+        var quote = '\0';
+        foreach (var c in yaml)
+        {
+            if (quote != '\0')
+            {
+                quote = c == quote ? '\0' : quote;
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+            }
+            else if (c is '[' or '{')
+            {
+                deepest = Math.Max(deepest, ++depth);
+            }
+            else if (c is ']' or '}')
+            {
+                depth = Math.Max(0, depth - 1);
+            }
+            else if (c == '\n')
+            {
+                // A quote left open on a line (an apostrophe in plain text) must not hide the rest of the file.
+                quote = '\0';
+            }
+        }
+
+        return deepest;
     }
 
     private static List<ManifestProblem> Validate(ManifestNode root)
