@@ -46,15 +46,23 @@ internal sealed class HttpFrameSource : LiveFrameSource<EncodedImage>
 
     protected override async Task GrabAsync(CancellationToken cancellationToken)
     {
+        var lastRequest = 0L;
         for (var first = true; ; first = false)
         {
             if (!first)
             {
                 // A snapshot URL is fetched again only when the plugin wants the next frame, so an
-                // interval of a minute costs one request a minute.
+                // interval of a minute costs one request a minute; and never sooner than SnapshotInterval
+                // after the last, so a plugin without an interval does not hammer the camera.
                 await WaitForDemandAsync(cancellationToken).ConfigureAwait(false);
+                var wait = Options.SnapshotInterval - System.Diagnostics.Stopwatch.GetElapsedTime(lastRequest);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                }
             }
 
+            lastRequest = System.Diagnostics.Stopwatch.GetTimestamp();
             using var response = await GetAsync(cancellationToken).ConfigureAwait(false);
             var headersNs = Clock.NowNs();
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
