@@ -34,7 +34,6 @@ internal static partial class SageManifest
     public static IReadOnlyList<string> InputTypes { get; } = ["boolean", "int", "long", "float", "double", "string", "File"];
 
     private const int MaxBytes = 1024 * 1024;
-    private const int MaxDepth = 64;
 
     private static readonly string[] SourceFields = ["architectures", "url", "branch", "tag", "directory", "dockerfile", "build_args"];
     private static readonly string[] InputFields = ["id", "type", "description", "default"];
@@ -91,11 +90,6 @@ internal static partial class SageManifest
     public static IReadOnlyList<ManifestProblem> ValidateYaml(string yaml)
     {
         ArgumentNullException.ThrowIfNull(yaml);
-        if (FlowDepth(yaml) > MaxDepth)
-        {
-            return [new ManifestProblem("", $"not valid manifest YAML: lists or maps nested more than {MaxDepth} levels deep")];
-        }
-
         ManifestNode root;
         try
         {
@@ -107,39 +101,6 @@ internal static partial class SageManifest
         }
 
         return Validate(root);
-    }
-
-    /// <summary>The deepest nesting of [ ] and { } outside quotes: the flow reader recurses once per level.</summary>
-    private static int FlowDepth(string yaml)
-    {
-        int depth = 0, deepest = 0;
-        var quote = '\0';
-        foreach (var c in yaml)
-        {
-            if (quote != '\0')
-            {
-                quote = c == quote ? '\0' : quote;
-            }
-            else if (c is '"' or '\'')
-            {
-                quote = c;
-            }
-            else if (c is '[' or '{')
-            {
-                deepest = Math.Max(deepest, ++depth);
-            }
-            else if (c is ']' or '}')
-            {
-                depth = Math.Max(0, depth - 1);
-            }
-            else if (c == '\n')
-            {
-                // A quote left open on a line (an apostrophe in plain text) must not hide the rest of the file.
-                quote = '\0';
-            }
-        }
-
-        return deepest;
     }
 
     private static List<ManifestProblem> Validate(ManifestNode root)
