@@ -43,8 +43,9 @@ internal sealed partial class FramePipeline
     /// <summary>
     /// Runs the plugin on one frame and disposes it. A failure is counted on <paramref name="context"/>,
     /// reported to health (unless the caller reports the outcome itself) and logged with the frame's source; it does not escape, as the next frame
-    /// should still be processed. Cancellation does escape, and so does a model that can never take
-    /// frames (<see cref="FramesRefusedException"/>), since every later frame would fail the same way.
+    /// should still be processed. Cancellation by <paramref name="cancellationToken"/> escapes, and is
+    /// counted as a failure too: the frame's results are incomplete. A model that can never take
+    /// frames (<see cref="FramesRefusedException"/>) escapes as well, since every later frame would fail the same way.
     /// </summary>
     /// <returns>Null when the frame was processed and everything it published was accepted; else why not.</returns>
     public async ValueTask<string?> ProcessAsync(FramePlugin plugin, Frame frame, PluginContext context, CancellationToken cancellationToken, bool reportHealth = true)
@@ -60,7 +61,18 @@ internal sealed partial class FramePipeline
                 await plugin.ProcessAsync(frame, context, cancellationToken).ConfigureAwait(false);
                 LogFrameDone(_logger, frame.Source, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                context.CountFailure();
+                LogFrameCancelled(_logger, frame.Source, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                if (reportHealth)
+                {
+                    _health?.FrameFailed();
+                }
+
+                throw;
+            }
+            catch (Exception e)
             {
                 context.CountFailure();
                 if (FramesRefused() is { } refused)
@@ -121,6 +133,9 @@ internal sealed partial class FramePipeline
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Processing {Source} failed: {Reason}")]
     private static partial void LogFrameFailed(ILogger logger, Exception error, string source, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Processing {Source} was cancelled after {Seconds:0.#} s, before it finished: what it had not yet published is lost")]
+    private static partial void LogFrameCancelled(ILogger logger, string source, double seconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Processed {Source} in {Milliseconds:F1} ms")]
     private static partial void LogFrameDone(ILogger logger, string source, double milliseconds);
