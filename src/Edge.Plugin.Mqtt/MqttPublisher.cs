@@ -24,6 +24,7 @@ internal sealed partial class MqttPublisher : IMeasurementPublisher, IPublisherB
     private readonly SpooledDelivery _delivery;
     private readonly CancellationTokenSource _stopping = new();
     private Task _connecting = Task.CompletedTask;
+    private volatile bool _connectFailed;
     private int _disposed;
 
     public MqttPublisher(IOptions<MqttPublisherOptions> options, ILogger<MqttPublisher> logger, ILogger<MqttClient>? clientLogger = null)
@@ -88,7 +89,21 @@ internal sealed partial class MqttPublisher : IMeasurementPublisher, IPublisherB
             return;
         }
 
-        // A first connection still being retried will not come in time to matter; what is spooled stays for the next run.
+        // A first connection still under way is waited for, within the drain time: a run shorter than
+        // the handshake (one file, a loaded machine) would otherwise leave everything spooled with the
+        // broker up. One already refused is not: the broker is known to be down, and the spool keeps it all.
+        var drain = TimeSpan.FromSeconds(_options.ShutdownTimeoutSeconds);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        if (!Client.IsConnected && !_connectFailed)
+        {
+            await Task.WhenAny(_connecting, Task.Delay(drain)).ConfigureAwait(false);
+        }
+
+        if (Client.IsConnected && _delivery.Waiting > 0 && drain > waited.Elapsed)
+        {
+            await _delivery.FlushAsync(drain - waited.Elapsed).ConfigureAwait(false);
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _connecting.ConfigureAwait(false);
 
@@ -156,6 +171,7 @@ internal sealed partial class MqttPublisher : IMeasurementPublisher, IPublisherB
             }
             catch (MqttException e)
             {
+                _connectFailed = true;
                 LogConnectFailed(_logger, e.Message, delay.TotalSeconds);
             }
 

@@ -58,7 +58,7 @@ public sealed class AbacoTests
     [Fact]
     public void IntervalInMsg_ThatIsNotANumber_ExitsTwoNamingIt()
     {
-        var result = RunAbaco($"{{'data_url': '{Image("sky.jpg")}', 'interval': 'soon'}}");
+        var result = RunAbaco($"{{'input': '{Image("sky.jpg")}', 'interval': 'soon'}}");
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("error: Plugin:IntervalSeconds is 'soon', which is not a number", result.StandardError, StringComparison.Ordinal);

@@ -135,6 +135,6 @@ public sealed class ShutdownTests : IDisposable
 
         Assert.True(exitCode == ExitCodes.Success, $"exit {exitCode}. Log:\n{plugin.Log}");
         Assert.Equal([("tick.number", 1L)], Received(server));
-        Assert.Contains("Finished: 1 frame(s), 0 failure(s)", plugin.Log);
+        Assert.Contains("Finished: 1 tick(s), 0 failure(s)", plugin.Log);
     }
 }

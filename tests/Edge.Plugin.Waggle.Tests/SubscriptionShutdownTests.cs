@@ -39,6 +39,6 @@ public sealed class SubscriptionShutdownTests(RabbitMqFixture rabbit) : IDisposa
         var published = await rabbit.ReadMessagesAsync(results, count: 1, TimeSpan.FromSeconds(30));
         var echo = Assert.Single(published);
         Assert.Equal(("env.temperature.echo", 21.5, Ts), (echo.Body.GetProperty("name").GetString(), echo.Body.GetProperty("val").GetDouble(), echo.Body.GetProperty("ts").GetInt64()));
-        Assert.Contains("Finished: 1 frame(s), 0 failure(s)", plugin.Log);
+        Assert.Contains("Finished: 1 measurement(s), 0 failure(s)", plugin.Log);
     }
 }

@@ -26,6 +26,8 @@ internal sealed class PluginProcess : IDisposable
 
     public int Id => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public IReadOnlyList<string> Output => [.. _stdout];
 
     public string Log => string.Join('\n', _stderr);

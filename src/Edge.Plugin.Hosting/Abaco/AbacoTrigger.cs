@@ -63,6 +63,8 @@ internal static class AbacoTrigger
             throw new UsageException($"MSG names no input: give 'input' (a file) or 'data_url' (an http(s) URL), for example MSG=\"{{'data_url': 'https://example.org/barn.jpg'}}\"; it has {(values.Count == 0 ? "no keys" : string.Join(", ", values.Keys.Select(k => $"'{k}'")))}.");
         }
 
+        CheckInputs(values);
+        CheckPredictions(values);
         var configuration = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
             ["Publishing:Stdout:Enabled"] = "true",
@@ -92,6 +94,43 @@ internal static class AbacoTrigger
 
         return (configuration, download, values.AsReadOnly());
     }
+
+    // A URL key that is not an http(s) URL is refused here, by its key: read as a local path instead,
+    // 'file:///etc/passwd' or 'javascript:...' would reach the file input, and 5 or a list would end in
+    // a misleading "file not found".
+    private static void CheckInputs(Dictionary<string, string> values)
+    {
+        foreach (var (key, value) in values)
+        {
+            if (!InputKeys.Contains(key, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(value) || value is "None" or "null")
+            {
+                throw new UsageException($"MSG '{key}' is empty: give {(key == "input" ? "a file" : "an http(s) URL")}, for example MSG=\"{{'data_url': 'https://example.org/barn.jpg'}}\".");
+            }
+
+            if (key != "input" && !(Uri.TryCreate(value, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps) && url.Host.Length > 0))
+            {
+                throw new UsageException($"MSG '{key}' is '{Preview(Redaction.Url(value))}', which is not an http(s) URL: give one such as 'https://example.org/barn.jpg', or a local file as 'input'.");
+            }
+        }
+    }
+
+    // The seed's functions print this many labels; a count that is not one would print none, or the whole label file.
+    private static void CheckPredictions(Dictionary<string, string> values)
+    {
+        const int MaxPredictions = 1000;
+        if (values.FirstOrDefault(p => string.Equals(p.Key, "predictions", StringComparison.OrdinalIgnoreCase)) is { Key: { } key, Value: var text }
+            && !(int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is > 0 and <= MaxPredictions))
+        {
+            throw new UsageException($"MSG '{key}' is '{Preview(text)}', which is not a whole number from 1 to {MaxPredictions}: give how many labels to print, for example 'predictions': 5.");
+        }
+    }
+
+    private static string Preview(string text) => text.Length <= 200 ? text : $"{text[..200]}... ({text.Length} characters)";
 
     /// <summary>Downloads the input before the plugin starts, so the plugin reads a local file.</summary>
     public static void AddDownload(IServiceCollection services, Uri url, string path, DownloadLimits limits) =>
