@@ -8,8 +8,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # What the SDK needs at run time and to generate its sample models.
 runtime_packages=(libturbojpeg0 python3-onnx python3-numpy)
-# What the test suite starts or compares against (gcc builds a stand-in old ONNX Runtime for the version check).
-test_packages=(gcc libc6-dev ffmpeg libonnx-testdata libjpeg-turbo-progs mosquitto mosquitto-clients locales-all libtiff-tools python3-png openssl python3-paho-mqtt rabbitmq-server python3-pika curl python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good buildah debootstrap file)
+# What the test suite starts or compares against (gcc builds a stand-in old ONNX Runtime for the version check;
+# python3-pil writes the CMYK JPEGs the decoder is tested on; bubblewrap runs an emitted plugin under its
+# Kubernetes manifests' read-only root and volumes).
+test_packages=(gcc libc6-dev ffmpeg libonnx-testdata libjpeg-turbo-progs mosquitto mosquitto-clients locales-all libtiff-tools python3-png python3-pil openssl python3-paho-mqtt rabbitmq-server python3-pika curl python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good buildah debootstrap file bubblewrap)
 
 packages=("${runtime_packages[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${test_packages[@]}")

@@ -225,12 +225,12 @@ namespace Edge.Inference.Benchmarks
         public void Run() => model.Run(frame);
     }
 
-    internal delegate void WriteImage(Frame frame, Span<float> destination, int width, int height, bool channelsFirst);
+    internal delegate void WriteImage(Frame frame, Span<float> destination, int width, int height, bool channelsFirst, int channels);
 
     /// <summary>(b) the preprocessing part of Run(Frame) alone: the model's own writer into a same-sized tensor.</summary>
     internal readonly struct PreprocessRun(WriteImage write, Frame frame, float[] destination, int width, int height) : IRunOnce
     {
-        public void Run() => write(frame, destination, width, height, true);
+        public void Run() => write(frame, destination, width, height, true, 3);
     }
 
     /// <summary>One measured side of a case and its per-round timings.</summary>
@@ -338,7 +338,7 @@ namespace Edge.Inference.Benchmarks
             var runner = typeof(OnnxModel).GetField("_frameRunner", Private)!.GetValue(model)!;
             var binding = (OrtIoBinding)runner.GetType().GetProperty("Binding")!.GetValue(runner)!;
             var writer = runner.GetType().GetField("_writer", Private)!.GetValue(runner)!;
-            var write = writer.GetType().GetMethod("Write", [typeof(Frame), typeof(Span<float>), typeof(int), typeof(int), typeof(bool)])!;
+            var write = writer.GetType().GetMethod("Write", [typeof(Frame), typeof(Span<float>), typeof(int), typeof(int), typeof(bool), typeof(int)])!;
             return (binding, write.CreateDelegate<WriteImage>(writer));
         }
 

@@ -248,6 +248,23 @@ def maps():
     return model
 
 
+def image_stats(name, channels, size=16, element=TensorProto.FLOAT, nhwc=False):
+    """The mean, minimum and maximum of each channel of the image it is given, so a test reads back
+    exactly what preprocessing wrote: channel means for colour, the grey statistics for 1 channel."""
+    shape = [1, size, size, channels] if nhwc else [1, channels, size, size]
+    axes = [1, 2] if nhwc else [2, 3]
+    nodes, source = [], "image"
+    if element != TensorProto.FLOAT:
+        nodes.append(helper.make_node("Cast", ["image"], ["pixels"], to=TensorProto.FLOAT))
+        source = "pixels"
+    outputs = []
+    for op, out in (("ReduceMean", "mean"), ("ReduceMin", "min"), ("ReduceMax", "max")):
+        nodes.append(helper.make_node(op, [source], [out], axes=axes, keepdims=0))
+        outputs.append(helper.make_tensor_value_info(out, TensorProto.FLOAT, [1, channels]))
+    graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("image", element, shape)], outputs)
+    return finish(graph, doc=f"Per-channel mean, min and max of a {'x'.join(map(str, shape))} image.")
+
+
 MODELS = {
     "colour-classifier.onnx": colour_classifier,
     "add.onnx": add,
@@ -258,6 +275,12 @@ MODELS = {
     "colour-classifier-inverted.onnx": colour_classifier_inverted,
     "maps.onnx": maps,
     "unused-initializer.onnx": unused_initializer,
+    # What a frame becomes in colour, grey and uint8 NHWC grey inputs; and two inputs that are no images.
+    "channel-stats.onnx": lambda: image_stats("channel_stats", 3),
+    "grey-stats.onnx": lambda: image_stats("grey_stats", 1),
+    "grey-stats-uint8-nhwc.onnx": lambda: image_stats("grey_stats_uint8_nhwc", 1, element=TensorProto.UINT8, nhwc=True),
+    "four-channel-stats.onnx": lambda: image_stats("four_channel_stats", 4),
+    "int32-image-stats.onnx": lambda: image_stats("int32_image_stats", 3, element=TensorProto.INT32),
 }
 
 

@@ -28,11 +28,16 @@ public sealed partial class OnnxModel : IFrameSizeHint
         }
     }
 
-    /// <summary>Whether an image input is NCHW: as configured, else a dimension of 3 after the batch.</summary>
+    /// <summary>
+    /// Whether an image input is NCHW: as configured, else read from the shape: a 3 after the batch is
+    /// colour channels first, a 3 last is colour channels last; failing those, a 1 after the batch is a
+    /// grey channel first, a 1 last a grey channel last; a free dimension after the batch, channels first.
+    /// </summary>
     internal static bool IsChannelsFirst(TensorInfo input, TensorLayout layout) => layout switch
     {
         TensorLayout.Nchw => true,
         TensorLayout.Nhwc => false,
-        _ => input.Shape[1] == 3 || (input.Shape[1] < 0 && input.Shape[3] != 3),
+        _ => input.Shape[1] == 3
+            || (input.Shape[3] != 3 && (input.Shape[1] == 1 || (input.Shape[1] < 0 && input.Shape[3] != 1))),
     };
 }

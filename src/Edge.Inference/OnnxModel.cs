@@ -10,10 +10,11 @@ namespace Edge.Inference;
 /// provider chosen for this machine, described once, with frame preprocessing and cancellation
 /// around it. Whatever this type does not wrap, <see cref="Session"/> offers.
 /// </summary>
-public sealed partial class OnnxModel : IDisposable
+public sealed partial class OnnxModel : IDisposable, IFrameConsumerCheck
 {
     private readonly Lock _frameGate = new();
     private FrameRunner? _frameRunner;
+    private string? _framesRefused;
     private RunOptions? _spareRunOptions;
     private TokenRunOptions? _tokenRunOptions;
     private bool _disposed;
@@ -240,10 +241,16 @@ public sealed partial class OnnxModel : IDisposable
     /// Runs an image model on a frame: resizes, converts and normalises the pixels straight into the
     /// model's input tensor (see <see cref="OnnxModelOptions.Preprocessing"/>), then runs through an IO
     /// binding made once. A steady stream of same-sized frames allocates no managed memory.
+    /// Frames of every <see cref="PixelFormat"/> feed a colour (3-channel) or grey (1-channel) input:
+    /// grey frames fill every colour channel, colour frames give a grey model their luma, and 16-bit
+    /// grey is brought to 0-255 as <see cref="ImagePreprocessing.Gray16"/> says.
     /// Frame runs on one model take turns, and share one result: it is valid until the next frame run
     /// on this model, so read it before another thread runs a frame (or give each thread its model).
     /// </summary>
-    /// <exception cref="InferenceException">The model does not take one image input, or the run failed.</exception>
+    /// <exception cref="InferenceException">
+    /// The model cannot take frames (not one float or uint8 input of rank 4 with 1 or 3 channels, or
+    /// outputs that are not float tensors of fixed shape), or the run failed.
+    /// </exception>
     /// <exception cref="OperationCanceledException">The token was cancelled during the run.</exception>
     public InferenceResult Run(Frame frame, CancellationToken cancellationToken = default)
     {
@@ -253,12 +260,28 @@ public sealed partial class OnnxModel : IDisposable
         {
             // Dispose may have run while this call waited for the gate.
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _frameRunner ??= new FrameRunner(this);
+            if (_frameRunner is null)
+            {
+                try
+                {
+                    _frameRunner = new FrameRunner(this);
+                }
+                catch (InferenceException e)
+                {
+                    // Whether a model can take frames depends on the model and its options alone, so
+                    // every later frame would fail the same way: the host ends the run on hearing it.
+                    _framesRefused = e.Message;
+                    throw;
+                }
+            }
+
             _frameRunner.Prepare(frame);
             Run(_frameRunner.Binding, cancellationToken);
             return _frameRunner.Result;
         }
     }
+
+    string? IFrameConsumerCheck.FramesRefused => Volatile.Read(ref _framesRefused);
 
     /// <summary>Runs on values bound to an IO binding of <see cref="Session"/>, with cancellation and this model's error messages.</summary>
     /// <exception cref="InferenceException">The run failed.</exception>

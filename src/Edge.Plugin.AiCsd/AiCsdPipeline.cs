@@ -32,6 +32,9 @@ internal delegate ValueTask<AiCsdRun> AiCsdProcessor(AiCsdRequest request, strin
 /// path outside the roots or not a regular file, processing error, unreachable callback) ends as a
 /// <c>PipelineFailed</c> report where its callbacks are known, and as one logged error without a
 /// stack trace; nothing a request holds escapes as an exception, and the pipeline keeps serving.
+/// The exception is a model that can never take frames (<see cref="FramesRefusedException"/>): it
+/// escapes, so the worker stops with exit 3 and the request, unacknowledged, waits in its session for
+/// a worker with a model that can.
 /// </summary>
 internal sealed partial class AiCsdPipeline(AiCsdProcessor processor, CallbackClient callbacks, AiCsdOptions options, ILogger logger)
 {
@@ -76,7 +79,7 @@ internal sealed partial class AiCsdPipeline(AiCsdProcessor processor, CallbackCl
             error = $"Processing {AiCsdRequest.Preview(request.InputFileLocation, 300)} failed: {e.Message}";
             response = AiCsdResponse.Failure(error);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not FramesRefusedException && (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
         {
             // An unreadable or undecodable input is the request's failure: its message says what, a stack trace would not.
             error = $"Processing {AiCsdRequest.Preview(request.InputFileLocation, 300)} failed: {e.Message}";

@@ -26,10 +26,10 @@ internal sealed record AiCsdRequest(
 {
     /// <summary>
     /// How deep containers may nest in a request. AiCSD's requests are two deep (the request, its
-    /// ModelParams); a limit a little above that leaves room for structured parameters and keeps a
-    /// request of nothing but brackets from costing more than its size.
+    /// ModelParams); the limit leaves room for structured parameters and keeps a request of nothing
+    /// but brackets from costing more than its size.
     /// </summary>
-    public const int MaxDepth = 8;
+    public const int MaxDepth = 32;
 
     /// <summary>The default of <see cref="AiCsdOptions.MaxRequestBytes"/>: AiCSD's requests are a few hundred bytes.</summary>
     public const int DefaultMaxBytes = 64 * 1024;
@@ -57,17 +57,18 @@ internal sealed record AiCsdRequest(
     /// carry the callbacks when they could be read, so the failure can still be reported. Nothing else is thrown, whatever the bytes.</exception>
     public static AiCsdRequest Parse(ReadOnlySpan<byte> json, int maxBytes = DefaultMaxBytes)
     {
-        var scan = Scan(json);
-        var (jobUpdate, pipelineStatus) = (scan.JobUpdateUrl, scan.PipelineStatusUrl);
         if (json.Length > maxBytes)
         {
-            throw new AiCsdRequestException($"The request is {json.Length} bytes; {AiCsdOptions.SectionName}:MaxRequestBytes allows {maxBytes}.", jobUpdate, pipelineStatus);
+            // Not even scanned for its callbacks: reading what is over the limit is what the limit prevents.
+            throw new AiCsdRequestException($"The request is {json.Length} bytes, over the {maxBytes}-byte limit for a request (paths and parameters, not data; {AiCsdOptions.SectionName}:MaxRequestBytes).", null, null);
         }
 
+        var scan = Scan(json);
+        var (jobUpdate, pipelineStatus) = (scan.JobUpdateUrl, scan.PipelineStatusUrl);
         if (scan.Depth > MaxDepth)
         {
             var under = scan.DeepestUnder is { } field ? $" under {field}" : string.Empty;
-            throw new AiCsdRequestException($"The request nests {scan.Depth} levels deep{under}; at most {MaxDepth} are accepted (an AiCSD request has 2).", jobUpdate, pipelineStatus);
+            throw new AiCsdRequestException($"The request is not valid JSON for AiCSD: it nests {scan.Depth} levels deep{under}, past the maximum depth of {MaxDepth} (an AiCSD request has 2).", jobUpdate, pipelineStatus);
         }
 
         JsonDocument document;
@@ -213,7 +214,7 @@ internal sealed record AiCsdRequest(
 
         if (TextOf(value) is not { } text)
         {
-            problems.Add($"{name} is not valid UTF-8 text{InvalidByte(value)}: a path must be text in JSON");
+            problems.Add($"{name} must be a non-empty string, and is not even valid UTF-8 text{InvalidByte(value)}");
             return null;
         }
 
@@ -273,18 +274,14 @@ internal sealed record AiCsdRequest(
     private static string Describe(JsonElement root, string name, string expected) =>
         root.TryGetProperty(name, out var value) ? $"{name} must be {expected}, not {Preview(value)}" : $"{name} is missing";
 
-    /// <summary>A JSON value as a message shows it: its kind and size for containers, the start of a string or number.</summary>
+    /// <summary>A JSON value as a message shows it: the start of its text, and its length when cut.</summary>
     private static string Preview(JsonElement value)
     {
         try
         {
-            return value.ValueKind switch
-            {
-                JsonValueKind.Array => $"an array of {value.GetArrayLength()} item(s)",
-                JsonValueKind.Object => $"an object of {value.EnumerateObject().Count()} propert(ies)",
-                JsonValueKind.String => TextOf(value) is { } text ? $"\"{Preview(text)}\"" : "a string that is not valid UTF-8 text",
-                _ => Preview(value.GetRawText()),
-            };
+            return value.ValueKind == JsonValueKind.String
+                ? TextOf(value) is { } text ? $"\"{Preview(text)}\"" : "a string that is not valid UTF-8 text"
+                : Preview(value.GetRawText());
         }
         catch (InvalidOperationException)
         {

@@ -166,6 +166,13 @@ internal sealed partial class AiCsdTrigger(
             acknowledge = false;
             throw;
         }
+        catch (FramesRefusedException)
+        {
+            // The model, not the request, is at fault and would fail every request: the worker stops,
+            // and the request, unacknowledged, waits in its session for a worker whose model can take it.
+            acknowledge = false;
+            throw;
+        }
         catch (Exception e)
         {
             // The pipeline reports a request's own failures; anything else, a bug or a full disk, must still not stop the worker.
@@ -313,13 +320,6 @@ internal sealed class AiCsdOptionsValidator : IValidateOptions<AiCsdOptions>
             failures.Add($"{S}:SharedGroup '{group}' must not contain '/', '+' or '#'.");
         }
 
-        if (options.Password is { Length: > 0 } && string.IsNullOrEmpty(options.UserName))
-        {
-            // MQTT 3.1.1 forbids a password without a user name, and brokers refuse the connection in terms
-            // of protocol versions, which would be retried for ever; the password itself is never shown.
-            failures.Add($"{S}:Password is set but {S}:UserName is not: the broker takes a password only with a user name; set {S}:UserName too, or remove {S}:Password.");
-        }
-
         if (options.MaxRequestBytes is < MinRequestBytes or > MaxRequestBytes)
         {
             failures.Add($"{S}:MaxRequestBytes must be between {MinRequestBytes} and {MaxRequestBytes} bytes; got {options.MaxRequestBytes}.");
@@ -348,6 +348,13 @@ internal sealed class AiCsdOptionsValidator : IValidateOptions<AiCsdOptions>
         if (options.SessionExpirySeconds < 0)
         {
             failures.Add($"{S}:SessionExpirySeconds must be 0 (keep the session) or more; got {options.SessionExpirySeconds}.");
+        }
+
+        // MQTT 3.1.1 cannot carry a password without a user name, and MQTT 5 brokers refuse one: the
+        // worker would retry forever with a message about protocol versions.
+        if (!string.IsNullOrEmpty(options.Password) && string.IsNullOrEmpty(options.UserName))
+        {
+            failures.Add($"{S}:Password is set but {S}:UserName is not: give the user name the password belongs to (Triggers__AiCsd__UserName).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

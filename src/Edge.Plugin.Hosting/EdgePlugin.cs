@@ -168,6 +168,7 @@ public sealed class EdgePluginBuilder
         _host.Configuration.GetSection(PluginOptions.SectionName).Bind(settings);
         RunMode mode;
         Uri? download = null;
+        AbacoTrigger.DownloadLimits? limits = null;
         var parameters = PluginRunState.NoParameters;
         PluginTrigger? trigger;
         try
@@ -178,6 +179,7 @@ public sealed class EdgePluginBuilder
                 // One shot, parameters from MSG: they override the command line, as Abaco passes nothing else.
                 (var fromMessage, download, parameters) = AbacoTrigger.Configure(Environment.GetEnvironmentVariable(AbacoTrigger.MessageVariable), _arguments);
                 _host.Configuration.AddInMemoryCollection(fromMessage);
+                limits = AbacoTrigger.DownloadLimits.From(_host.Configuration);
                 _host.Configuration.GetSection(PluginOptions.SectionName).Bind(settings);
                 mode = RunMode.Production;
             }
@@ -194,7 +196,7 @@ public sealed class EdgePluginBuilder
         ConfigureLogging(settings.Verbose);
         if (download is not null)
         {
-            AbacoTrigger.AddDownload(_host.Services, download, settings.Input!);
+            AbacoTrigger.AddDownload(_host.Services, download, settings.Input!, limits!);
         }
 
         ConfigureServices(new PluginRunState { Mode = mode, Parameters = parameters }, trigger);

@@ -13,6 +13,8 @@ internal static partial class ManifestYamlReader
 {
     private readonly record struct Line(int Number, int Indent, string Text);
 
+    private const int MaxFlowDepth = 64;
+
     /// <exception cref="FormatException">The YAML is malformed or uses a construct outside this subset; the message names the line.</exception>
     public static ManifestNode Read(string text)
     {
@@ -202,8 +204,14 @@ internal static partial class ManifestYamlReader
         return -1;
     }
 
-    private static ManifestNode ReadInline(string text, int line)
+    private static ManifestNode ReadInline(string text, int line, int depth = 0)
     {
+        // Each [ ] or { } level is one recursion: a hostile flow list must end as a problem, not a stack overflow.
+        if (depth > MaxFlowDepth)
+        {
+            throw new FormatException($"line {line}: lists or maps nested more than {MaxFlowDepth} levels deep");
+        }
+
         if (text[0] is '|' or '>' or '&' or '*' or '!' or '?')
         {
             throw new FormatException($"line {line}: '{text[0]}' (block scalars, anchors, aliases, tags) is not supported in a manifest; write the value on one line");
@@ -214,7 +222,7 @@ internal static partial class ManifestYamlReader
             var list = ManifestNode.Array();
             foreach (var item in SplitFlow(text, ']', line))
             {
-                list.Items.Add(ReadInline(item, line));
+                list.Items.Add(ReadInline(item, line, depth + 1));
             }
 
             return list;
@@ -231,7 +239,7 @@ internal static partial class ManifestYamlReader
                     throw new FormatException($"line {line}: expected 'key: value' inside {{ }}, found '{item}'");
                 }
 
-                map.Members.Add(new(Unquote(item[..separator].Trim(), line), ReadInline(item[(separator + 1)..].Trim(), line)));
+                map.Members.Add(new(Unquote(item[..separator].Trim(), line), ReadInline(item[(separator + 1)..].Trim(), line, depth + 1)));
             }
 
             return map;

@@ -33,6 +33,8 @@ internal static partial class SageManifest
     /// <summary>The types an input may declare.</summary>
     public static IReadOnlyList<string> InputTypes { get; } = ["boolean", "int", "long", "float", "double", "string", "File"];
 
+    private const int MaxBytes = 1024 * 1024;
+
     private static readonly string[] SourceFields = ["architectures", "url", "branch", "tag", "directory", "dockerfile", "build_args"];
     private static readonly string[] InputFields = ["id", "type", "description", "default"];
 
@@ -41,9 +43,23 @@ internal static partial class SageManifest
     public static IReadOnlyList<ManifestProblem> ValidateFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        // Every emitted project's build runs this: a huge or binary file must be a reported problem, not a
+        // build that eats memory or dies.
+        var length = new FileInfo(path).Length;
+        if (length > MaxBytes)
+        {
+            return [new ManifestProblem("", $"the file is {length} bytes, over the {MaxBytes}-byte limit for a manifest")];
+        }
+
         var bytes = File.ReadAllBytes(path);
+        var text = new char[bytes.Length];
+        if (System.Text.Unicode.Utf8.ToUtf16(bytes, text, out var read, out var written, replaceInvalidSequences: false) != System.Buffers.OperationStatus.Done)
+        {
+            return [new ManifestProblem("", $"not UTF-8 text: the byte at byte offset {read} (0x{bytes[read]:X2}) starts no UTF-8 character; save the manifest as UTF-8")];
+        }
+
         return Path.GetExtension(path).ToUpperInvariant() is ".YAML" or ".YML"
-            ? ValidateYaml(Encoding.UTF8.GetString(bytes))
+            ? ValidateYaml(new string(text, 0, written).TrimStart('\uFEFF'))
             : ValidateJson(bytes);
     }
 
@@ -59,6 +75,11 @@ internal static partial class SageManifest
         catch (JsonException e)
         {
             return [new ManifestProblem("", $"not valid JSON: {e.Message}")];
+        }
+        catch (InvalidOperationException)
+        {
+            // A string whose bytes are not UTF-8 (ValidateFile finds the offset before this point).
+            return [new ManifestProblem("", "not UTF-8 text: save the manifest as UTF-8")];
         }
 
         return Validate(root);

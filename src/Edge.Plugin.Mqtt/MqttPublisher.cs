@@ -1,10 +1,9 @@
-using Edge.Plugin.Hosting.Publishing;
-using Edge.Plugin.Hosting;
-using System.Text.Json;
 using System.Text;
-using System.Threading.Channels;
-using Edge.Plugin.Hosting.Health;
+using System.Text.Json;
 using Edge.Mqtt;
+using Edge.Plugin.Hosting.Health;
+using Edge.Plugin.Hosting.Publishing;
+using Edge.Plugin.Hosting.Spool;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,92 +11,74 @@ using Microsoft.Extensions.Options;
 namespace Edge.Plugin.Mqtt;
 
 /// <summary>
-/// Publishes measurements to an MQTT broker with the in-house client. <see cref="PublishAsync"/>
-/// accepts into a bounded in-memory queue and returns; a pump hands the queue to the client, which
-/// keeps unacknowledged QoS 1/2 messages across reconnects. <see cref="DeliverAsync"/> is the
-/// acknowledged path a durable spool can drain through.
+/// Publishes measurements to an MQTT broker with the in-house client, through the durable spool the
+/// Waggle and REST publishers use: a measurement goes straight to the broker while it is connected
+/// and nothing waits, else into the spool, which a background loop delivers in order, removing each
+/// record only once the broker has acknowledged it. So neither a broker outage nor a plugin exit (or
+/// crash) loses what <see cref="PublishAsync"/> accepted.
 /// </summary>
 internal sealed partial class MqttPublisher : IMeasurementPublisher, IPublisherBacklog, IHostedService, IAsyncDisposable
 {
     private readonly MqttPublisherOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<Measurement> _queue;
+    private readonly SpooledDelivery _delivery;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly MqttQualityOfService _qos;
-    private Task _pump = Task.CompletedTask;
     private Task _connecting = Task.CompletedTask;
-    private long _delivered;
-    private long _failed;
     private int _disposed;
 
     public MqttPublisher(IOptions<MqttPublisherOptions> options, ILogger<MqttPublisher> logger, ILogger<MqttClient>? clientLogger = null)
     {
         _options = options.Value;
         _logger = logger;
-        _qos = (MqttQualityOfService)_options.Qos;
-        _queue = Channel.CreateBounded<Measurement>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        // Opened first: a spool another process holds is the likely failure here, and then no client is left behind.
+        var spool = DurableSpool.Open(_options.Spool, logger);
         Client = new MqttClient(ClientOptions(_options), clientLogger);
+        _delivery = new SpooledDelivery(new MqttLink(Client, _options), spool, logger, drainOnStop: TimeSpan.FromSeconds(_options.ShutdownTimeoutSeconds));
+
+        // The client reconnects by itself; the spool should not sit out the rest of a long backoff meanwhile.
+        Client.ConnectionChanged += (_, e) =>
+        {
+            if (e.IsConnected)
+            {
+                _delivery.Retry();
+            }
+        };
     }
 
     public string Name => "mqtt";
 
     public MqttClient Client { get; }
 
-    /// <summary>Measurements the broker acknowledged (or, at QoS 0, that were sent).</summary>
-    public long Delivered => Interlocked.Read(ref _delivered);
+    /// <summary>Measurements the broker acknowledged (or, at QoS 0, that were sent), directly or from the spool.</summary>
+    public long Delivered => _delivery.Delivered;
 
-    /// <summary>Measurements the broker refused.</summary>
-    public long Failed => Interlocked.Read(ref _failed);
+    /// <summary>Spooled measurements the broker refused for good (an MQTT 5 reason code); they were logged and dropped.</summary>
+    public long Failed => _delivery.Rejected;
 
-    /// <summary>Measurements accepted and not yet handed to the client.</summary>
-    public int Queued => _queue.Reader.Count;
+    /// <summary>Measurements in the spool, waiting for the broker.</summary>
+    public int Queued => _delivery.Waiting;
 
-    /// <summary>Queued here plus sent but not yet acknowledged by the broker.</summary>
-    public long Backlog => _queue.Reader.Count + Client.PendingMessages;
+    public long Backlog => _delivery.Waiting;
 
-    /// <summary>Accepts a measurement into the bounded queue; waits while the queue is full.</summary>
+    internal SpooledDelivery Delivery => _delivery;
+
+    /// <summary>Delivers the measurement, or spools it while the broker is unreachable; returning means one or the other happened.</summary>
+    /// <exception cref="SpoolFullException">The spool is full and <c>Spool:WhenFull</c> is <c>DropNewest</c>.</exception>
+    /// <exception cref="DeliveryRejectedException">The broker refused this measurement for good.</exception>
     public ValueTask PublishAsync(Measurement measurement, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(measurement);
-        return _queue.Writer.WriteAsync(measurement, cancellationToken);
-    }
-
-    /// <summary>Publishes one measurement and completes when the broker has acknowledged it at the configured QoS.</summary>
-    public ValueTask DeliverAsync(Measurement measurement, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(measurement);
-        var message = new MqttMessage(FormatTopic(_options.Topic, measurement), FormatPayload(measurement, _options.Payload), _qos, _options.Retain)
-        {
-            ContentType = _options.ProtocolVersion == MqttProtocolVersion.V500 && _options.Payload == MqttPayloadFormat.Json ? "application/json" : null,
-        };
-        return Client.PublishAsync(message, cancellationToken);
+        return _delivery.SubmitAsync(MqttRecord.Encode(FormatTopic(_options.Topic, measurement), FormatPayload(measurement, _options.Payload)), cancellationToken);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _connecting = ConnectAsync();
-        _pump = PumpAsync();
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _queue.Writer.TryComplete();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(_options.ShutdownTimeoutSeconds));
-        try
-        {
-            await _pump.WaitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            LogUndelivered(_logger, _queue.Reader.Count + Client.PendingMessages, _options.ShutdownTimeoutSeconds);
-        }
-
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await Client.DisposeAsync().ConfigureAwait(false);
-        await _connecting.ConfigureAwait(false);
-    }
+    // The spool is emptied when the publisher is disposed, after the plugin has stopped publishing.
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
@@ -107,9 +88,12 @@ internal sealed partial class MqttPublisher : IMeasurementPublisher, IPublisherB
             return;
         }
 
-        _queue.Writer.TryComplete();
+        // A first connection still being retried will not come in time to matter; what is spooled stays for the next run.
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await Client.DisposeAsync().ConfigureAwait(false);
+        await _connecting.ConfigureAwait(false);
+
+        // Waits up to ShutdownTimeoutSeconds for a connected broker to take the spool, then disposes the link and its client.
+        await _delivery.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
 
@@ -165,6 +149,11 @@ internal sealed partial class MqttPublisher : IMeasurementPublisher, IPublisherB
             {
                 return;
             }
+            catch (ObjectDisposedException)
+            {
+                // Disposed while still trying: the spool has been kept for the next run.
+                return;
+            }
             catch (MqttException e)
             {
                 LogConnectFailed(_logger, e.Message, delay.TotalSeconds);
@@ -183,59 +172,6 @@ internal sealed partial class MqttPublisher : IMeasurementPublisher, IPublisherB
         }
     }
 
-    private async Task PumpAsync()
-    {
-        // As many deliveries outstanding as the client keeps in flight; the rest wait in the bounded queue.
-        const int Window = 100;
-        var outstanding = new Queue<Task>();
-        try
-        {
-            while (await _queue.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
-            {
-                while (_queue.Reader.TryRead(out var measurement))
-                {
-                    outstanding.Enqueue(TrackAsync(measurement));
-                    while (outstanding.Count >= Window || (outstanding.Count > 0 && outstanding.Peek().IsCompleted))
-                    {
-                        await outstanding.Dequeue().ConfigureAwait(false);
-                    }
-                }
-            }
-
-            while (outstanding.Count > 0)
-            {
-                await outstanding.Dequeue().ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task TrackAsync(Measurement measurement)
-    {
-        try
-        {
-            await DeliverAsync(measurement, _stopping.Token).ConfigureAwait(false);
-            Interlocked.Increment(ref _delivered);
-        }
-        catch (MqttException e)
-        {
-            Interlocked.Increment(ref _failed);
-            LogDeliveryFailed(_logger, measurement.Name, e.Message);
-        }
-        catch (ObjectDisposedException)
-        {
-            Interlocked.Increment(ref _failed);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT publisher cannot connect yet: {Reason}; retrying in {DelaySeconds:0.#} s, measurements queue meanwhile")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT publisher cannot connect yet: {Reason}; retrying in {DelaySeconds:0.#} s, measurements are spooled meanwhile")]
     private static partial void LogConnectFailed(ILogger logger, string reason, double delaySeconds);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "MQTT broker refused measurement {Name}: {Reason}")]
-    private static partial void LogDeliveryFailed(ILogger logger, string name, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "MQTT publisher stopped with {Count} measurement(s) undelivered after waiting {Seconds} s")]
-    private static partial void LogUndelivered(ILogger logger, int count, double seconds);
 }

@@ -1,4 +1,5 @@
 using Edge.Mqtt;
+using Edge.Plugin.Hosting.Spool;
 using Microsoft.Extensions.Options;
 
 namespace Edge.Plugin.Mqtt;
@@ -68,13 +69,40 @@ public sealed class MqttPublisherOptions
     public int KeepAliveSeconds { get; set; } = 30;
 
     /// <summary>
-    /// How many accepted measurements may wait in memory while the broker is unreachable. When full,
-    /// publishing waits. Default 10,000.
+    /// How many measurements may wait while the broker is unreachable. They wait in the spool, on
+    /// disk (they used to wait in memory, and publishing waited when this was full); past this many,
+    /// or past <c>Spool:MaxBytes</c>, <c>Spool:WhenFull</c> decides: the oldest are dropped (the
+    /// default) or the new one is refused and counted as a failure. Default 10,000.
     /// </summary>
     public int QueueCapacity { get; set; } = 10_000;
 
-    /// <summary>How long stopping waits for queued measurements to be delivered. Default 10 s.</summary>
+    /// <summary>
+    /// How long stopping waits for the spool to empty into a broker that is up; what is left waits on
+    /// disk for the next run. Not waited for when the broker is already known to be down. Default 10 s.
+    /// </summary>
     public double ShutdownTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// How long one message may wait for the broker's acknowledgement before the broker counts as
+    /// down and the spool takes over (the message stays in the client's session, so it is not sent
+    /// twice). Default 10 s.
+    /// </summary>
+    public double AckTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// The spool that keeps measurements until the broker has acknowledged them, across broker
+    /// outages and restarts of the plugin. Default folder: <c>edge-plugin/spool/mqtt-&lt;server&gt;-&lt;port&gt;</c>
+    /// under the system temporary folder; on a node, put it on a volume that outlives the container.
+    /// </summary>
+    public SpoolOptions Spool { get; set; } = new();
+
+    /// <summary>The port connected to: <see cref="Port"/>, or the standard one for plain or TLS connections.</summary>
+    internal static int EffectivePort(MqttPublisherOptions o) =>
+        o.Port != 0 ? o.Port : (o.UseTls || o.CaFile is { Length: > 0 } || o.CertificateFile is { Length: > 0 } ? 8883 : 1883);
+
+    /// <summary>One spool per broker, as the REST publisher keeps one per endpoint.</summary>
+    internal string DefaultSpoolDirectory() =>
+        Path.Combine(Path.GetTempPath(), "edge-plugin", "spool", "mqtt-" + string.Concat($"{Server}-{EffectivePort(this)}".Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_')));
 }
 
 /// <summary>Checks <see cref="MqttPublisherOptions"/> at start-up, naming the configuration key of each problem.</summary>
@@ -126,6 +154,26 @@ internal sealed class MqttPublisherOptionsValidator : IValidateOptions<MqttPubli
         if (options.QueueCapacity is < 1 or > 1_000_000)
         {
             failures.Add($"{S}:QueueCapacity must be 1 to 1000000; got {options.QueueCapacity}.");
+        }
+
+        if (options.ShutdownTimeoutSeconds is < 0 or > 3600 || double.IsNaN(options.ShutdownTimeoutSeconds))
+        {
+            failures.Add($"{S}:ShutdownTimeoutSeconds must be 0 to 3600; got {options.ShutdownTimeoutSeconds}.");
+        }
+
+        if (options.AckTimeoutSeconds is <= 0 or > 3600 || double.IsNaN(options.AckTimeoutSeconds))
+        {
+            failures.Add($"{S}:AckTimeoutSeconds must be more than 0 and at most 3600; got {options.AckTimeoutSeconds}.");
+        }
+
+        try
+        {
+            options.Spool.Validate();
+        }
+        catch (InvalidOperationException e)
+        {
+            // The spool names its keys from its own section; here it sits under the publisher's.
+            failures.Add(e.Message.Replace(SpoolOptions.SectionName, $"{S}:Spool", StringComparison.Ordinal));
         }
 
         if (options.UserName is null && options.Password is not null)

@@ -11,9 +11,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class MqttPublisherServiceCollectionExtensions
 {
     /// <summary>
-    /// Publishes every measurement to an MQTT broker, configured from <c>Publishing:Mqtt</c> and
-    /// <paramref name="configure"/>. Settings are validated at start-up; a bad one stops the plugin
-    /// with its configuration key named. Calling it twice registers one publisher.
+    /// Publishes every measurement to an MQTT broker, through a durable spool while the broker is
+    /// unreachable, configured from <c>Publishing:Mqtt</c> and <paramref name="configure"/>. Settings
+    /// are validated at start-up; a bad one stops the plugin with its configuration key named.
+    /// Calling it twice registers one publisher.
     /// </summary>
     public static IServiceCollection AddMqttPublisher(this IServiceCollection services, Action<MqttPublisherOptions>? configure = null)
     {
@@ -24,6 +25,11 @@ public static class MqttPublisherServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        options.PostConfigure(o =>
+        {
+            o.Spool.Directory ??= o.DefaultSpoolDirectory();
+            o.Spool.MaxRecords = o.QueueCapacity;
+        });
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MqttPublisherOptions>, MqttPublisherOptionsValidator>());
         services.TryAddSingleton<MqttPublisher>();

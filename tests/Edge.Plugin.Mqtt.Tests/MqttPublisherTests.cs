@@ -14,11 +14,16 @@ public sealed class MqttPublisherTests : IAsyncLifetime
 {
     private const long Ts = 1_795_262_400_123_456_789;
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private readonly string _spool = Directory.CreateTempSubdirectory("mqtt-publisher-").FullName;
     private MosquittoBroker _broker = null!;
 
     public async Task InitializeAsync() => _broker = await MosquittoBroker.StartAsync();
 
-    public async Task DisposeAsync() => await _broker.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _broker.DisposeAsync();
+        Directory.Delete(_spool, recursive: true);
+    }
 
     private static IHost BuildHost(Dictionary<string, string?> settings)
     {
@@ -34,6 +39,9 @@ public sealed class MqttPublisherTests : IAsyncLifetime
         {
             ["Publishing:Mqtt:Server"] = "127.0.0.1",
             ["Publishing:Mqtt:Port"] = _broker.Port.ToString(),
+
+            // Its own spool: the default, one per broker address, could hold another run's records on a reused port.
+            ["Publishing:Mqtt:Spool:Directory"] = _spool,
         };
         foreach (var (key, value) in extra)
         {
@@ -58,6 +66,8 @@ public sealed class MqttPublisherTests : IAsyncLifetime
     [InlineData("CaFile", "/nonexistent/ca.pem", "Publishing:Mqtt:CaFile '/nonexistent/ca.pem' does not exist")]
     [InlineData("Port", "70000", "Publishing:Mqtt:Port 70000 is not a TCP port")]
     [InlineData("QueueCapacity", "0", "Publishing:Mqtt:QueueCapacity must be 1 to 1000000")]
+    [InlineData("AckTimeoutSeconds", "0", "Publishing:Mqtt:AckTimeoutSeconds must be more than 0")]
+    [InlineData("Spool:SegmentBytes", "10", "Publishing:Mqtt:Spool:SegmentBytes must be at least 1024; got 10")]
     public async Task BadSetting_FailsAtStartNamingTheKey(string key, string value, string expected)
     {
         using var host = BuildHost(Settings((key, value)));
@@ -115,8 +125,8 @@ public sealed class MqttPublisherTests : IAsyncLifetime
         await publisher.PublishAsync(new Measurement("env.mask.detected", "mask", Ts), default);
 
         Assert.Equal("edge/env.mask.detected mask", (await sub.WaitAsync(Wait)).StandardOutput.Trim());
+        await Poll.UntilAsync(() => publisher.Delivered == 1, Wait, "the broker acknowledges the measurement");
         await host.StopAsync();
-        Assert.Equal(1, publisher.Delivered);
     }
 
     [Fact]
@@ -158,34 +168,44 @@ public sealed class MqttPublisherTests : IAsyncLifetime
         }
 
         Assert.Equal(Enumerable.Range(0, 50).Select(i => (long)i), values.Order());
+        await Poll.UntilAsync(() => publisher.Delivered == 51, Wait, () => $"the broker acknowledges all 51 measurements; {publisher.Delivered} so far");
         await host.StopAsync();
-        Assert.Equal(51, publisher.Delivered);
     }
 
     [Fact]
-    public async Task FullQueue_MakesPublishWait()
+    public async Task QueueCapacity_BoundsTheSpool_TheOldestAreDropped_TheNewestArriveInOrderOnceTheBrokerIsBack()
     {
+        // A persistent session: the broker keeps for the reader what arrives while it reconnects after the restart.
+        await using var reader = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = _broker.Port, ClientId = "capacity-reader", CleanSession = false, ReconnectMaxDelay = TimeSpan.FromSeconds(1) });
+        await reader.ConnectAsync();
+        await reader.SubscribeAsync("edge/#", MqttQualityOfService.AtLeastOnce);
         await _broker.StopAsync();
-        using var host = BuildHost(Settings(("QueueCapacity", "5")));
+
+        using var host = BuildHost(Settings(("QueueCapacity", "5"), ("Payload", "Value")));
         await host.StartAsync();
         var publisher = host.Services.GetRequiredService<MqttPublisher>();
 
-        // The pump holds up to its window in the client; past that, five wait in the queue, then publishing blocks.
-        var accepted = 0;
-        using var cancel = new CancellationTokenSource();
-        var exception = await Record.ExceptionAsync(async () =>
+        // None waits: with the broker down each is a spool write, and from the sixth on the oldest makes room.
+        for (var i = 0; i < 20; i++)
         {
-            for (var i = 0; i < 1_000; i++)
-            {
-                cancel.CancelAfter(TimeSpan.FromSeconds(2));
-                await publisher.PublishAsync(new Measurement("env.x", i, Ts), cancel.Token);
-                accepted++;
-            }
-        });
+            await publisher.PublishAsync(new Measurement("env.x", (long)i, Ts), default).AsTask().WaitAsync(Wait);
+        }
 
-        Assert.IsAssignableFrom<OperationCanceledException>(exception);
-        Assert.InRange(accepted, 5, 200);
         Assert.Equal(5, publisher.Queued);
+        Assert.Equal(15, publisher.Delivery.Spool.DroppedOldest);
+
+        await _broker.StartAgainAsync();
+        var values = new List<string>();
+        using (var timeout = new CancellationTokenSource(Wait))
+        {
+            while (values.Count < 5)
+            {
+                values.Add(System.Text.Encoding.UTF8.GetString((await reader.Messages.ReadAsync(timeout.Token)).Payload.Span));
+            }
+        }
+
+        Assert.Equal(["15", "16", "17", "18", "19"], values);
+        await Poll.UntilAsync(() => publisher.Delivered == 5 && publisher.Queued == 0, Wait, () => $"the five are acknowledged; {publisher.Delivered} so far, {publisher.Queued} spooled");
         await host.StopAsync();
     }
 }

@@ -25,6 +25,7 @@ public sealed class PublishedNumbersTests
         Assert.Equal((double)0.9f, run.Named("test.score").Single().Value.AsDouble);
         Assert.Equal("0.9", run.Named("test.score").Single().Value.ToString());
         Assert.Equal("0.123456789", run.Named("test.ratio").Single().Value.ToString());
+        Assert.Contains(run.Log, l => l.Contains("Finished: 1 tick(s), 0 failure(s)", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Edge.Plugin.Manifest;
 using Edge.Testing;
+using k8s.Models;
 
 namespace Edge.Templates.Tests;
 
@@ -60,10 +61,11 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
         using var endpoint = new CallbackServer();
 
         Succeeded(Dotnet(project, "build", "-warnaserror"));
-        // -mode dev: one run on the sample instead of serving AiCSD requests.
+        // The Job's arguments (-mode dev): one run on the sample instead of serving AiCSD requests.
+        var job = Assert.IsType<V1Job>(Assert.Single(KubernetesSchema.ReadFile(Path.Combine(project, "k8s", "job.yaml"))));
         var run = Tool.Run(
             "dotnet",
-            [Path.Combine("bin", "Debug", "net10.0", "1st.pipeline.dll"), "-mode", "dev"],
+            [Path.Combine("bin", "Debug", "net10.0", "1st.pipeline.dll"), .. Assert.Single(job.Spec.Template.Spec.Containers).Args],
             project,
             new Dictionary<string, string?>(Development) { ["Publishing__Rest__Url"] = endpoint.Url("measurements").ToString(), ["Publishing__Rest__Spool__Directory"] = Path.Combine(project, "spool") },
             Long);
@@ -102,7 +104,8 @@ public sealed class TemplateTests(PackedTemplatesFixture packed)
         Succeeded(json);
         Assert.Equal("red\n", json.StandardOutput);
         Succeeded(pythonDict);
-        Assert.Equal("red\n", pythonDict.StandardOutput);
+        // predictions, as the seed's callers send it: the three best labels, best first.
+        Assert.Equal("red\ngreen\nblue\n", pythonDict.StandardOutput);
         Assert.Equal(2, malformed.ExitCode);
         Assert.Empty(malformed.StandardOutput);
         Assert.Contains("error: MSG is not a JSON object or Python dict: expected ',' or '}' after the value of 'input'", malformed.StandardError, StringComparison.Ordinal);

@@ -30,6 +30,7 @@ internal sealed class MosquittoBroker : IAsyncDisposable
 {
     private readonly MosquittoSettings _settings;
     private Process? _process;
+    private bool _paused;
 
     private MosquittoBroker(MosquittoSettings settings, string directory)
     {
@@ -82,6 +83,23 @@ internal sealed class MosquittoBroker : IAsyncDisposable
         await StartProcessAsync();
     }
 
+    /// <summary>
+    /// Freezes mosquitto with SIGSTOP: its connections stay open and its clients' packets are
+    /// buffered, but nothing is answered, as with a hung broker, until <see cref="Resume"/>.
+    /// </summary>
+    public void Pause()
+    {
+        Signal("STOP");
+        _paused = true;
+    }
+
+    /// <summary>Lets a paused mosquitto go on (SIGCONT), answering what arrived meanwhile.</summary>
+    public void Resume()
+    {
+        Signal("CONT");
+        _paused = false;
+    }
+
     /// <summary>Starts mosquitto again on the same port and files after <see cref="StopAsync"/>.</summary>
     public Task StartAgainAsync() => StartProcessAsync();
 
@@ -97,6 +115,12 @@ internal sealed class MosquittoBroker : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_paused && _process is { HasExited: false })
+        {
+            // A test that failed while mosquitto was paused would otherwise leave SIGTERM pending forever.
+            Resume();
+        }
+
         await StopAsync();
         if (Environment.GetEnvironmentVariable("EDGE_KEEP_BROKER_LOGS") is { Length: > 0 })
         {
@@ -109,6 +133,16 @@ internal sealed class MosquittoBroker : IAsyncDisposable
         }
         catch (IOException)
         {
+        }
+    }
+
+    private void Signal(string signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("mosquitto is not running");
+        var result = Tool.Run("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} mosquitto failed: {result}");
         }
     }
 

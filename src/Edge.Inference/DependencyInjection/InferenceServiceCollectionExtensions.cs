@@ -122,7 +122,8 @@ public static partial class InferenceServiceCollectionExtensions
             }
             catch (ArgumentException e)
             {
-                failures.Add($"Inference: {e.Message}");
+                // "Preprocessing:Gray16 ..." names its key; with the section in front it is the whole key.
+                failures.Add(e.Message.StartsWith("Preprocessing:", StringComparison.Ordinal) ? $"Inference:{e.Message}" : $"Inference: {e.Message}");
             }
 
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -15,6 +15,7 @@ internal sealed class FrameRunner : IDisposable
     private readonly ImageTensorWriter _writer;
     private readonly TensorInfo _input;
     private readonly bool _channelsFirst;
+    private readonly int _channels;
     private readonly OrtValue[] _outputValues;
     private float[] _floats = [];
     private byte[] _bytes = [];
@@ -22,28 +23,46 @@ internal sealed class FrameRunner : IDisposable
     private int _width;
     private int _height;
 
+    /// <exception cref="InferenceException">The model cannot take frames; the message names the input or output and why.</exception>
     public FrameRunner(OnnxModel model)
     {
         _model = model;
+        var options = model.Options.Preprocessing;
         if (model.Inputs.Count != 1)
         {
             throw new InferenceException(
-                $"Running on a frame needs a model with one image input; {model.Source} has {model.Inputs.Count}: {string.Join(", ", model.Inputs)}. Build the tensors yourself and call Run(inputs).");
+                $"Model {model.Source} cannot take frames: running on a frame needs a model with one image input, and it has {model.Inputs.Count}: {string.Join(", ", model.Inputs)}. {OwnTensors}");
         }
 
         _input = model.Inputs[0];
-        if (_input.Kind != OnnxValueType.ONNX_TYPE_TENSOR || _input.ElementType is not (TensorElementType.Float or TensorElementType.UInt8) || _input.Shape.Count != 4)
+        var why = _input switch
         {
-            throw new InferenceException(
-                $"Running on a frame needs a float or uint8 image input of rank 4 (NCHW or NHWC); input {_input} of {model.Source} is not one.");
+            { Kind: not OnnxValueType.ONNX_TYPE_TENSOR } => $"it is a {_input.TypeText}, not a tensor",
+            { Shape.Count: not 4 } => $"its rank is {_input.Shape.Count}, where an image input has rank 4 (NCHW or NHWC)",
+            { ElementType: not (TensorElementType.Float or TensorElementType.UInt8) } => $"it holds {_input.ElementType}, where an image input holds Float or UInt8",
+            _ => null,
+        };
+        if (why is not null)
+        {
+            throw new InferenceException($"Model {model.Source} cannot take frames: its input {_input} is not an image: {why}. {OwnTensors}");
         }
 
-        _channelsFirst = OnnxModel.IsChannelsFirst(_input, model.Options.Preprocessing.Layout);
+        _channelsFirst = OnnxModel.IsChannelsFirst(_input, options.Layout);
         var channels = _channelsFirst ? _input.Shape[1] : _input.Shape[3];
-        if (channels is not (3 or -1))
+        if (channels is not (1 or 3 or -1))
+        {
+            var how = options.Layout == TensorLayout.Auto
+                ? $"neither 1 (grey) nor 3 (colour) channels, after the batch as NCHW has them ({_input.Shape[1]}) or last as NHWC has them ({_input.Shape[3]})"
+                : $"{channels} channels as {options.Layout} (Inference:Preprocessing:Layout), where an image input has 1 (grey) or 3 (colour)";
+            throw new InferenceException($"Model {model.Source} cannot take frames: its input {_input} has {how}. {OwnTensors}");
+        }
+
+        // A free channel count takes colour, the common case.
+        _channels = channels == 1 ? 1 : 3;
+        if (_channels == 1 && (options.Mean.Length == 3 || options.Std.Length == 3))
         {
             throw new InferenceException(
-                $"Input {_input} of {model.Source} has {channels} channels where an image input has 3 (layout {(_channelsFirst ? "NCHW" : "NHWC")}).");
+                $"Model {model.Source} takes grey images (input {_input}), but Inference:Preprocessing:Mean and Std give 3 values, one per colour channel: give one value each, or none.");
         }
 
         foreach (var output in model.Outputs)
@@ -51,7 +70,7 @@ internal sealed class FrameRunner : IDisposable
             if (output.Kind != OnnxValueType.ONNX_TYPE_TENSOR || !output.IsStatic || output.ElementType != TensorElementType.Float)
             {
                 throw new InferenceException(
-                    $"Running on a frame needs float outputs of fixed shape; output {output} of {model.Source} is not. Call Run(inputs) and read the outputs the runtime makes.");
+                    $"Model {model.Source} cannot take frames: running on a frame needs float outputs of fixed shape, and output {output} is not. {OwnTensors}");
             }
         }
 
@@ -78,6 +97,8 @@ internal sealed class FrameRunner : IDisposable
         Result = new InferenceResult(model.Outputs, outputs);
     }
 
+    private const string OwnTensors = "A plugin for such a model builds the tensors itself and calls Run(inputs).";
+
     public OrtIoBinding Binding { get; }
 
     public InferenceResult Result { get; }
@@ -93,8 +114,8 @@ internal sealed class FrameRunner : IDisposable
         {
             // Only a model of free height or width sees a new size, and then rebinds once per size change.
             _inputValue?.Dispose();
-            long[] shape = _channelsFirst ? [1, 3, height, width] : [1, height, width, 3];
-            var length = 3L * width * height;
+            long[] shape = _channelsFirst ? [1, _channels, height, width] : [1, height, width, _channels];
+            var length = (long)_channels * width * height;
             if (_input.ElementType == TensorElementType.Float)
             {
                 _floats = Pinned<float>(length, _input.Name);
@@ -112,11 +133,11 @@ internal sealed class FrameRunner : IDisposable
 
         if (_input.ElementType == TensorElementType.Float)
         {
-            _writer.Write(frame, _floats, width, height, _channelsFirst);
+            _writer.Write(frame, _floats, width, height, _channelsFirst, _channels);
         }
         else
         {
-            _writer.Write(frame, _bytes, width, height, _channelsFirst);
+            _writer.Write(frame, _bytes, width, height, _channelsFirst, _channels);
         }
 
         Result.Placement = _writer.Placement;

@@ -1,3 +1,7 @@
+using Edge.Plugin.Hosting.Secrets;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -12,6 +16,9 @@ namespace Edge.Plugin.Hosting;
 internal static class AbacoTrigger
 {
     public const string MessageVariable = "MSG";
+
+    // Abaco passes parameters, not data: a megabyte MSG is a mistake or an attack, either way not a request.
+    private const int MaxMessageLength = 64 * 1024;
 
     private static readonly string[] InputKeys = ["input", "data_url", "url", "image_url"];
 
@@ -35,6 +42,11 @@ internal static class AbacoTrigger
             throw new UsageException("Abaco mode needs the parameters in the MSG environment variable, for example MSG=\"{'data_url': 'https://example.org/barn.jpg'}\".");
         }
 
+        if (message.Length > MaxMessageLength)
+        {
+            throw new UsageException($"MSG is {message.Length} characters, over the {MaxMessageLength}-character limit: pass large data by URL ('data_url'), not inline.");
+        }
+
         Dictionary<string, string> values;
         try
         {
@@ -43,6 +55,12 @@ internal static class AbacoTrigger
         catch (FormatException e)
         {
             throw new UsageException(e.Message, e);
+        }
+
+        if (!values.Keys.Any(k => InputKeys.Contains(k, StringComparer.OrdinalIgnoreCase)))
+        {
+            // Never fall back to the configured input: a function answering for a sample image is a wrong answer, not a default.
+            throw new UsageException($"MSG names no input: give 'input' (a file) or 'data_url' (an http(s) URL), for example MSG=\"{{'data_url': 'https://example.org/barn.jpg'}}\"; it has {(values.Count == 0 ? "no keys" : string.Join(", ", values.Keys.Select(k => $"'{k}'")))}.");
         }
 
         var configuration = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
@@ -76,27 +94,151 @@ internal static class AbacoTrigger
     }
 
     /// <summary>Downloads the input before the plugin starts, so the plugin reads a local file.</summary>
-    public static void AddDownload(IServiceCollection services, Uri url, string path) =>
-        services.AddSingleton<IHostedService>(new InputDownload(url, path));
+    public static void AddDownload(IServiceCollection services, Uri url, string path, DownloadLimits limits) =>
+        services.AddSingleton<IHostedService>(new InputDownload(url, path, limits));
 
-    private sealed class InputDownload(Uri url, string path) : IHostedService
+    /// <summary>
+    /// Bounds on the input download, from <c>Triggers:Abaco</c>: a server that stalls, drips a byte a
+    /// second or sends without end must end the run with an error, not hold the actor forever.
+    /// </summary>
+    internal sealed record DownloadLimits(TimeSpan IdleTimeout, TimeSpan Timeout, long MaxBytes)
     {
+        public const string Section = "Triggers:Abaco";
+
+        public static DownloadLimits From(IConfiguration configuration)
+        {
+            var idle = Duration(configuration, "DownloadIdleTimeout", TimeSpan.FromSeconds(30));
+            var whole = Duration(configuration, "DownloadTimeout", TimeSpan.FromMinutes(5));
+            var key = $"{Section}:MaxDownloadBytes";
+            var max = 256L * 1024 * 1024;
+            if (configuration[key] is { Length: > 0 } text && (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out max) || max <= 0))
+            {
+                throw new UsageException($"{key} is '{text}', which is not a positive whole number of bytes: set {key} in appsettings.json or {key.Replace(":", "__", StringComparison.Ordinal)} in the environment.");
+            }
+
+            return new DownloadLimits(idle, whole, max);
+        }
+
+        private static TimeSpan Duration(IConfiguration configuration, string name, TimeSpan fallback)
+        {
+            var key = $"{Section}:{name}";
+            if (configuration[key] is not { Length: > 0 } text)
+            {
+                return fallback;
+            }
+
+            if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value) || value <= TimeSpan.Zero || value > TimeSpan.FromDays(1))
+            {
+                throw new UsageException($"{key} is '{text}', which is not a positive TimeSpan of at most a day such as {fallback:c}: set {key} in appsettings.json or {key.Replace(":", "__", StringComparison.Ordinal)} in the environment.");
+            }
+
+            return value;
+        }
+    }
+
+    private sealed class InputDownload(Uri url, string path, DownloadLimits limits) : IHostedService
+    {
+        // Redirects are followed to http(s) only (the handler never follows another scheme) and at most this often.
+        private const int MaxRedirects = 5;
+
         public async Task StartAsync(CancellationToken cancellationToken)
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
-            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
+            var shown = Redaction.Url(url);
+            using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            whole.CancelAfter(limits.Timeout);
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(whole.Token);
+            // Redirects are followed here, not by the handler, so that the rule is ours: http(s) only, a few hops.
+            using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = limits.IdleTimeout };
+            using var http = new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            try
             {
-                throw new InvalidOperationException($"downloading the input {url} failed: {(int)response.StatusCode} {response.ReasonPhrase}");
-            }
+                idle.CancelAfter(limits.IdleTimeout);
+                using var response = await GetFollowingRedirectsAsync(http, shown, idle.Token).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"downloading the input {shown} failed: {(int)response.StatusCode} {response.ReasonPhrase}");
+                }
 
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var file = File.Create(path);
-            await using (file.ConfigureAwait(false))
+                if (response.Content.Headers.ContentLength > limits.MaxBytes)
+                {
+                    throw TooLarge(shown, $"it announces {response.Content.Headers.ContentLength} bytes");
+                }
+
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+                var file = File.Create(path);
+                await using (body.ConfigureAwait(false))
+                await using (file.ConfigureAwait(false))
+                {
+                    var buffer = new byte[81920];
+                    long received = 0;
+                    while (true)
+                    {
+                        idle.CancelAfter(limits.IdleTimeout);
+                        var read = await body.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
+                        if (read == 0)
+                        {
+                            break;
+                        }
+
+                        received += read;
+                        if (received > limits.MaxBytes)
+                        {
+                            throw TooLarge(shown, $"more than {limits.MaxBytes} bytes arrived");
+                        }
+
+                        await file.WriteAsync(buffer.AsMemory(0, read), whole.Token).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                await response.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                throw new InvalidOperationException(whole.IsCancellationRequested
+                    ? $"downloading the input {shown} took longer than {limits.Timeout:c} ({DownloadLimits.Section}:DownloadTimeout)"
+                    : $"downloading the input {shown} stalled: nothing arrived for {limits.IdleTimeout:c} ({DownloadLimits.Section}:DownloadIdleTimeout)");
+            }
+            catch (HttpRequestException e)
+            {
+                // The handler's message can quote the URL as given, credentials and all.
+                throw new InvalidOperationException($"downloading the input {shown} failed: {(e.HttpRequestError == HttpRequestError.Unknown ? "the request failed" : e.HttpRequestError.ToString())}{(e.StatusCode is HttpStatusCode code ? $" ({(int)code})" : string.Empty)}");
             }
         }
+
+        private async Task<HttpResponseMessage> GetFollowingRedirectsAsync(HttpClient http, string shown, CancellationToken cancellationToken)
+        {
+            var current = url;
+            for (var hop = 0; ; hop++)
+            {
+                var response = await http.GetAsync(current, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                if ((int)response.StatusCode is not (301 or 302 or 303 or 307 or 308))
+                {
+                    return response;
+                }
+
+                var status = $"{(int)response.StatusCode} {response.ReasonPhrase}";
+                var location = response.Headers.TryGetValues("Location", out var values) ? values.FirstOrDefault() : null;
+                response.Dispose();
+                if (hop == MaxRedirects)
+                {
+                    throw new InvalidOperationException($"downloading the input {shown} failed: more than {MaxRedirects} redirects");
+                }
+
+                if (location is null || !Uri.TryCreate(current, location, out var next))
+                {
+                    throw new InvalidOperationException($"downloading the input {shown} failed: {status} without a usable Location");
+                }
+
+                if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
+                {
+                    throw new InvalidOperationException($"downloading the input {shown} failed: {status} to a {next.Scheme}: URL, which is not followed (only http and https)");
+                }
+
+                current = next;
+            }
+        }
+
+        private InvalidOperationException TooLarge(string shown, string what) =>
+            new($"downloading the input {shown} stopped: {what}, over the {limits.MaxBytes}-byte limit ({DownloadLimits.Section}:MaxDownloadBytes)");
 
         public Task StopAsync(CancellationToken cancellationToken)
         {

@@ -1,14 +1,21 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 
 namespace Edge.Plugin.Hosting.Codecs;
 
-/// <summary>JPEG through libjpeg-turbo's TurboJPEG API (Debian package libturbojpeg0).</summary>
+/// <summary>
+/// JPEG through libjpeg-turbo's TurboJPEG API (Debian package libturbojpeg0): YCbCr and RGB JPEGs to
+/// RGB, grey ones to grey, CMYK and YCCK ones (Photoshop's print files) to RGB through their CMYK.
+/// </summary>
 internal static unsafe partial class JpegDecoder
 {
     private const string Library = "libturbojpeg.so.0";
     private const int PixelFormatRgb = 0;
     private const int PixelFormatGray = 6;
+    private const int PixelFormatCmyk = 11;
     private const int ColorspaceGray = 2;
+    private const int ColorspaceCmyk = 3;
+    private const int ColorspaceYcck = 4;
     private const int FlagStopOnWarning = 1 << 13;
 
     // A TurboJPEG handle is not safe to share between threads; one per thread is.
@@ -28,6 +35,11 @@ internal static unsafe partial class JpegDecoder
 
             ImageDecoder.CheckSize(source, width, height, maxPixels);
             (width, height) = ScaledSize(width, height, target);
+            if (colorspace is ColorspaceCmyk or ColorspaceYcck)
+            {
+                return DecodeCmyk(handle, jpeg, data.Length, width, height, source, timestampNs);
+            }
+
             var gray = colorspace == ColorspaceGray;
             var frame = Frame.Rent(width, height, gray ? PixelFormat.Gray8 : PixelFormat.Rgb24, timestampNs, source);
             try
@@ -50,6 +62,54 @@ internal static unsafe partial class JpegDecoder
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// A CMYK or YCCK JPEG: libjpeg converts YCCK to CMYK but neither to RGB, so it decodes to CMYK and
+    /// the ink is taken off white here, R = (1 - C)(1 - K) and so on. Adobe's applications store every
+    /// channel inverted (255 is no ink), and libjpeg hands the samples over as stored; as in Chromium,
+    /// Firefox, Pillow and Go's image/jpeg, every CMYK JPEG is read by that convention, since those are
+    /// in practice the only ones there are. No colour profile is applied: the result is the naive
+    /// conversion, close to what the file looks like but not colour-managed.
+    /// </summary>
+    private static Frame DecodeCmyk(nint handle, byte* jpeg, int length, int width, int height, string source, long timestampNs)
+    {
+        var pixels = (long)width * height;
+        var cmyk = ArrayPool<byte>.Shared.Rent(checked((int)(pixels * 4)));
+        try
+        {
+            fixed (byte* buffer = cmyk)
+            {
+                if (tjDecompress2(handle, jpeg, (nuint)length, buffer, width, width * 4, height, PixelFormatCmyk, FlagStopOnWarning) != 0)
+                {
+                    throw new FrameSourceException(source, $"corrupt or truncated CMYK JPEG: {Error(handle)}");
+                }
+            }
+
+            var frame = Frame.Rent(width, height, PixelFormat.Rgb24, timestampNs, source);
+            var rgb = frame.Pixels;
+            for (int i = 0, o = 0; o < rgb.Length; i += 4, o += 3)
+            {
+                // Inverted samples: (1 - C)(1 - K) = C' K' / 255.
+                int k = cmyk[i + 3];
+                rgb[o] = Times(cmyk[i], k);
+                rgb[o + 1] = Times(cmyk[i + 1], k);
+                rgb[o + 2] = Times(cmyk[i + 2], k);
+            }
+
+            return frame;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(cmyk);
+        }
+    }
+
+    /// <summary>a * b / 255, rounded, for bytes a and b: the exact result, without a division.</summary>
+    private static byte Times(int a, int b)
+    {
+        var t = (a * b) + 128;
+        return (byte)((t + (t >> 8)) >> 8);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Edge.Plugin.Hosting.Secrets;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -31,7 +32,7 @@ internal sealed class FfmpegFrameSource : LiveFrameSource<Frame>
     private readonly string _ffmpeg;
 
     public FfmpegFrameSource(string input, FfmpegInput kind, InputOptions options, ILogger logger)
-        : base(Redact(input), options, logger, finite: kind == FfmpegInput.File)
+        : base(Redaction.Url(input), options, logger, finite: kind == FfmpegInput.File)
     {
         _input = input;
         _kind = kind;
@@ -175,12 +176,6 @@ internal sealed class FfmpegFrameSource : LiveFrameSource<Frame>
             return errors.Count == 0 ? "(no message)" : string.Join(" | ", errors);
         }
     }
-
-    // rtsp://user:password@host/...: the password must not reach logs.
-    private static string Redact(string input) =>
-        Uri.TryCreate(input, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.UserInfo)
-            ? new UriBuilder(uri) { UserName = "***", Password = null }.Uri.ToString()
-            : input;
 
     /// <summary>Reads whole frames from ffmpeg's stdout, stamping each when its first byte arrives.</summary>
     private sealed class FramePipe(Stream stdout, TimeSpan stall, CancellationToken cancellation) : IDisposable

@@ -1,3 +1,4 @@
+using Edge.Plugin.Hosting.Secrets;
 using System.Net;
 using System.Net.Http.Headers;
 using Edge.Plugin.Hosting.Codecs;
@@ -20,7 +21,7 @@ internal sealed class HttpFrameSource : LiveFrameSource<EncodedImage>
     private readonly HttpClient _http;
 
     public HttpFrameSource(Uri url, InputOptions options, ILogger logger)
-        : base(Redact(url), options, logger, finite: false)
+        : base(Redaction.Url(url), options, logger, finite: false)
     {
         _url = url;
         _http = new HttpClient(new SocketsHttpHandler
@@ -45,15 +46,23 @@ internal sealed class HttpFrameSource : LiveFrameSource<EncodedImage>
 
     protected override async Task GrabAsync(CancellationToken cancellationToken)
     {
+        var lastRequest = 0L;
         for (var first = true; ; first = false)
         {
             if (!first)
             {
                 // A snapshot URL is fetched again only when the plugin wants the next frame, so an
-                // interval of a minute costs one request a minute.
+                // interval of a minute costs one request a minute; and never sooner than SnapshotInterval
+                // after the last, so a plugin without an interval does not hammer the camera.
                 await WaitForDemandAsync(cancellationToken).ConfigureAwait(false);
+                var wait = Options.SnapshotInterval - System.Diagnostics.Stopwatch.GetElapsedTime(lastRequest);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                }
             }
 
+            lastRequest = System.Diagnostics.Stopwatch.GetTimestamp();
             using var response = await GetAsync(cancellationToken).ConfigureAwait(false);
             var headersNs = Clock.NowNs();
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -144,9 +153,4 @@ internal sealed class HttpFrameSource : LiveFrameSource<EncodedImage>
 
         return response;
     }
-
-    // Credentials in a camera URL must not reach logs or published frame sources.
-    private static string Redact(Uri url) => string.IsNullOrEmpty(url.UserInfo)
-        ? url.ToString()
-        : new UriBuilder(url) { UserName = "***", Password = null }.Uri.ToString();
 }

@@ -58,6 +58,13 @@ public sealed class InputOptions
     /// </summary>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The least time between two requests to a snapshot URL (an HTTP camera answering one image per
+    /// request). A plugin with no <c>-interval</c> would otherwise poll the camera as fast as it can.
+    /// Default 1 s (<c>00:00:01</c>); a longer <c>-interval</c> paces the requests instead.
+    /// </summary>
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The most pixels a decoded image may declare; guards against decompression bombs.</summary>
     public long MaxPixels { get; set; } = ImageDecoder.DefaultMaxPixels;
 
@@ -109,6 +116,7 @@ public sealed class InputOptions
         Check(ReconnectDelay > TimeSpan.Zero && ReconnectDelay <= TimeSpan.FromDays(1), $"{SectionName}:ReconnectDelay must be a positive TimeSpan of at most a day, such as 00:00:00.5; got {ReconnectDelay}.");
         Check(MaxReconnectDelay >= ReconnectDelay && MaxReconnectDelay <= TimeSpan.FromDays(1), $"{SectionName}:MaxReconnectDelay must be at least ReconnectDelay ({ReconnectDelay}) and at most a day, such as 00:00:30; got {MaxReconnectDelay}.");
         Check(StallTimeout > TimeSpan.Zero && StallTimeout <= TimeSpan.FromDays(1), $"{SectionName}:StallTimeout must be a positive TimeSpan of at most a day, such as 00:00:10; got {StallTimeout}.");
+        Check(SnapshotInterval > TimeSpan.Zero && SnapshotInterval <= TimeSpan.FromDays(1), $"{SectionName}:SnapshotInterval must be a positive TimeSpan of at most a day, such as 00:00:01; got {SnapshotInterval}.");
         Check(MaxPixels > 0, $"{SectionName}:MaxPixels must be positive; got {MaxPixels}.");
     }
 

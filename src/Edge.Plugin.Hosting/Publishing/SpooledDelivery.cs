@@ -18,6 +18,7 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
     private readonly Backoff _backoff;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly SemaphoreSlim _retry = new(0, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _drainer;
     private readonly TimeSpan _drainOnStop;
@@ -52,15 +53,28 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
 
     /// <summary>
     /// Delivers or spools a record. Returning means it was delivered or durably spooled.
+    /// <paramref name="cancellationToken"/> cuts short only the wait for the link: a record whose
+    /// delivery was cancelled (a plugin stopping) is spooled instead, because spooling is local and
+    /// quick, and dropping a result that was already computed would lose it for nothing.
     /// </summary>
     /// <exception cref="DeliveryRejectedException">The far end refused the record for good.</exception>
     /// <exception cref="SpoolFullException">The link is down, the spool is full and its policy drops the newest.</exception>
     public async ValueTask SubmitAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var entered = false;
         try
         {
-            if (!_linkDown && _spool.Count == 0)
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            entered = true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The gate is held by a send; the spool keeps its own order, so append without it.
+        }
+
+        try
+        {
+            if (entered && !_linkDown && _spool.Count == 0)
             {
                 try
                 {
@@ -74,16 +88,47 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
                     _lastAttemptFailed = true;
                     LogLinkDown(_logger, _link.Description, e.Message, _spool.Directory);
                 }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // The far end may have taken it already: spooling it may send it twice, which at-least-once allows.
+                    LogSpooledOnCancel(_logger, _link.Description, _spool.Directory);
+                }
             }
 
             _spool.Append(record.Span);
         }
         finally
         {
-            _gate.Release();
+            if (entered)
+            {
+                _gate.Release();
+            }
         }
 
         _wake.Release();
+    }
+
+    /// <summary>
+    /// Says the link may be back (an MQTT client reconnected), so that the spool is tried now rather
+    /// than after the rest of its backoff, which may have grown to its maximum during a long outage.
+    /// </summary>
+    public void Retry()
+    {
+        if (Volatile.Read(ref _disposed) == 0 && _retry.CurrentCount == 0)
+        {
+            try
+            {
+                _retry.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another caller released it first; one retry is enough.
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed meanwhile: nothing is left to retry.
+            }
+        }
     }
 
     /// <summary>Waits until the spool is empty or the time is up; true when it emptied.</summary>
@@ -137,6 +182,7 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
         _stopping.Dispose();
         _gate.Dispose();
         _wake.Dispose();
+        _retry.Dispose();
     }
 
     private async Task DrainAsync()
@@ -197,13 +243,16 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
 
             if (retryIn is { } delay)
             {
-                await Task.Delay(delay, stop).ConfigureAwait(false);
+                await _retry.WaitAsync(delay, stop).ConfigureAwait(false);
             }
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Link} is unreachable ({Reason}); spooling to {Spool} until it returns")]
     private static partial void LogLinkDown(ILogger logger, string link, string reason, string spool);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery to {Link} was cancelled (the plugin is stopping); the record was spooled to {Spool} instead")]
+    private static partial void LogSpooledOnCancel(ILogger logger, string link, string spool);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Link} is back; {Waiting} record(s) still spooled")]
     private static partial void LogLinkBack(ILogger logger, string link, int waiting);

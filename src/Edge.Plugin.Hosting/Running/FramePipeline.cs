@@ -16,6 +16,7 @@ namespace Edge.Plugin.Hosting;
 internal sealed partial class FramePipeline
 {
     private readonly IFrameSourceProvider[] _providers;
+    private readonly IFrameConsumerCheck[] _consumers;
     private readonly PluginHealth? _health;
     private readonly ILogger _logger;
 
@@ -25,7 +26,9 @@ internal sealed partial class FramePipeline
         _health = health;
         _logger = logger;
         Inputs = inputs.Value.Copy();
-        SizedByModel = Inputs.ApplyHints(hints);
+        var consumers = hints.ToArray();
+        SizedByModel = Inputs.ApplyHints(consumers);
+        _consumers = [.. consumers.OfType<IFrameConsumerCheck>()];
     }
 
     /// <summary>The Inputs settings every source opens with, the model's size applied when none was configured.</summary>
@@ -40,7 +43,9 @@ internal sealed partial class FramePipeline
     /// <summary>
     /// Runs the plugin on one frame and disposes it. A failure is counted on <paramref name="context"/>,
     /// reported to health (unless the caller reports the outcome itself) and logged with the frame's source; it does not escape, as the next frame
-    /// should still be processed. Cancellation does escape.
+    /// should still be processed. Cancellation by <paramref name="cancellationToken"/> escapes, and is
+    /// counted as a failure too: the frame's results are incomplete. A model that can never take
+    /// frames (<see cref="FramesRefusedException"/>) escapes as well, since every later frame would fail the same way.
     /// </summary>
     /// <returns>Null when the frame was processed and everything it published was accepted; else why not.</returns>
     public async ValueTask<string?> ProcessAsync(FramePlugin plugin, Frame frame, PluginContext context, CancellationToken cancellationToken, bool reportHealth = true)
@@ -56,9 +61,25 @@ internal sealed partial class FramePipeline
                 await plugin.ProcessAsync(frame, context, cancellationToken).ConfigureAwait(false);
                 LogFrameDone(_logger, frame.Source, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 context.CountFailure();
+                LogFrameCancelled(_logger, frame.Source, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                if (reportHealth)
+                {
+                    _health?.FrameFailed();
+                }
+
+                throw;
+            }
+            catch (Exception e)
+            {
+                context.CountFailure();
+                if (FramesRefused() is { } refused)
+                {
+                    throw new FramesRefusedException(refused, e);
+                }
+
                 error = e.Message;
                 LogFrameFailed(_logger, e, frame.Source, e.Message);
             }
@@ -86,6 +107,19 @@ internal sealed partial class FramePipeline
         }
     }
 
+    private string? FramesRefused()
+    {
+        foreach (var consumer in _consumers)
+        {
+            if (consumer.FramesRefused is { } reason)
+            {
+                return reason;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Counts a frame the source could not deliver.</summary>
     public void Unreadable(PluginContext context, FrameSourceException error)
     {
@@ -99,6 +133,9 @@ internal sealed partial class FramePipeline
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Processing {Source} failed: {Reason}")]
     private static partial void LogFrameFailed(ILogger logger, Exception error, string source, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Processing {Source} was cancelled after {Seconds:0.#} s, before it finished: what it had not yet published is lost")]
+    private static partial void LogFrameCancelled(ILogger logger, string source, double seconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Processed {Source} in {Milliseconds:F1} ms")]
     private static partial void LogFrameDone(ILogger logger, string source, double milliseconds);
@@ -136,3 +173,9 @@ internal static class FramePipelineRegistration
         }
     }
 }
+
+/// <summary>
+/// A frame plugin ran a model on a frame that can never take one (its input is not an image): the run
+/// ends as a start-up failure, exit 3 with the model's reason in one line, rather than failing every frame.
+/// </summary>
+internal sealed class FramesRefusedException(string message, Exception innerException) : Exception(message, innerException);

@@ -10,7 +10,9 @@ public abstract class FramePlugin
     /// <summary>
     /// Processes one frame: run the model, publish results through <paramref name="context"/>. An
     /// exception fails this frame only; it is logged with the frame's source and the plugin goes on.
-    /// The host disposes the frame afterwards.
+    /// The host disposes the frame afterwards. When the host reads the input itself, a stop (SIGTERM)
+    /// lets the frame in flight finish: <paramref name="cancellationToken"/> is cancelled only when
+    /// the host's shutdown timeout runs out.
     /// </summary>
     protected internal abstract ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken);
 

@@ -54,23 +54,40 @@ public sealed partial class PluginContext
 
     /// <summary>
     /// Publishes a measurement to every active publisher. One publisher's failure does not stop the others.
-    /// A real number is rounded to <c>Plugin:SignificantDigits</c> when that is set.
+    /// A real number is rounded to <c>Plugin:SignificantDigits</c> when that is set. A publish that
+    /// neither delivered nor spooled the measurement, cancelled ones included, is counted as a failure
+    /// (exit code 1); the spooled publishers (Waggle, REST, MQTT) spool it rather than give up when
+    /// <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
+    /// <exception cref="OperationCanceledException">A publisher gave up because of <paramref name="cancellationToken"/>; the others were still tried.</exception>
     public async ValueTask PublishAsync(Measurement measurement, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(measurement);
         measurement = Rounded(measurement, SignificantDigits);
+        OperationCanceledException? cancelled = null;
         foreach (var publisher in _publishers)
         {
             try
             {
                 await publisher.PublishAsync(measurement, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (OperationCanceledException e)
+            {
+                // Counted like any failure: a cancelled publish is a lost measurement, and the exit code must say so.
+                CountFailure();
+                LogPublishCancelled(Logger, measurement.Name, publisher.Name);
+                cancelled ??= e;
+            }
+            catch (Exception e)
             {
                 CountFailure();
                 LogPublishFailed(Logger, e, measurement.Name, publisher.Name);
             }
+        }
+
+        if (cancelled is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cancelled);
         }
     }
 
@@ -95,4 +112,7 @@ public sealed partial class PluginContext
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Publishing {Name} to {Publisher} failed")]
     private static partial void LogPublishFailed(ILogger logger, Exception error, string name, string publisher);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Publishing {Name} to {Publisher} was cancelled before it was delivered or spooled; {Publisher} will not have it")]
+    private static partial void LogPublishCancelled(ILogger logger, string name, string publisher);
 }

@@ -19,6 +19,8 @@ public abstract class SubscriptionPlugin
     /// <summary>
     /// Handles one measurement, publishing through <paramref name="context"/> what follows from it. An
     /// exception fails this measurement only; it is logged and counted, and the next one is handled.
+    /// A stop (SIGTERM) lets the measurement in flight be handled: <paramref name="cancellationToken"/>
+    /// is cancelled only when the host's shutdown timeout runs out.
     /// </summary>
     protected internal abstract ValueTask ReceiveAsync(Measurement measurement, PluginContext context, CancellationToken cancellationToken);
 
@@ -72,9 +74,16 @@ internal sealed partial class SubscriptionPluginRunner(SubscriptionPlugin plugin
                     var failuresBefore = context.Failures;
                     try
                     {
-                        await plugin.ReceiveAsync(measurement, context, stoppingToken).ConfigureAwait(false);
+                        await InFlightAsync($"measurement {measurement.Name}", work => plugin.ReceiveAsync(measurement, context, work)).ConfigureAwait(false);
                     }
-                    catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                    catch (OperationCanceledException) when (GraceRanOut)
+                    {
+                        context.CountFailure();
+                        Health.FrameFailed();
+                        LogReceiveCancelled(Logger, measurement.Name);
+                        throw;
+                    }
+                    catch (Exception e)
                     {
                         context.CountFailure();
                         LogReceiveFailed(Logger, e, measurement.Name, e.Message);
@@ -93,12 +102,15 @@ internal sealed partial class SubscriptionPluginRunner(SubscriptionPlugin plugin
             finally
             {
                 await plugin.StopAsync(context, CancellationToken.None).ConfigureAwait(false);
-                LogFinished(Logger, received, context.Failures);
+                LogFinished(Logger, received, "measurement(s)", context.Failures);
             }
         }
 
         return context.Failures > 0 ? ExitCodes.Failed : ExitCodes.Success;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handling {Name} was cancelled before it finished: what it had not yet published is lost")]
+    private static partial void LogReceiveCancelled(ILogger logger, string name);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Handling {Name} failed: {Reason}")]
     private static partial void LogReceiveFailed(ILogger logger, Exception error, string name, string reason);

@@ -14,6 +14,8 @@ public abstract class TimerPlugin
     /// <summary>
     /// One tick: read a sensor, count something, publish through <paramref name="context"/>. An
     /// exception fails this tick only; it is logged and counted, and the next tick comes on time.
+    /// A stop (SIGTERM) lets the tick in flight finish: <paramref name="cancellationToken"/> is
+    /// cancelled only when the host's shutdown timeout runs out.
     /// </summary>
     protected internal abstract ValueTask TickAsync(PluginContext context, CancellationToken cancellationToken);
 
@@ -50,9 +52,16 @@ internal sealed partial class TimerPluginRunner(TimerPlugin plugin, IServiceProv
                 var failuresBefore = context.Failures;
                 try
                 {
-                    await plugin.TickAsync(context, stoppingToken).ConfigureAwait(false);
+                    await InFlightAsync($"tick {ticks}", work => plugin.TickAsync(context, work)).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (GraceRanOut)
+                {
+                    context.CountFailure();
+                    Health.FrameFailed();
+                    LogTickCancelled(Logger, ticks);
+                    throw;
+                }
+                catch (Exception e)
                 {
                     context.CountFailure();
                     LogTickFailed(Logger, e, ticks, e.Message);
@@ -76,11 +85,14 @@ internal sealed partial class TimerPluginRunner(TimerPlugin plugin, IServiceProv
         finally
         {
             await plugin.StopAsync(context, CancellationToken.None).ConfigureAwait(false);
-            LogFinished(Logger, ticks, context.Failures);
+            LogFinished(Logger, ticks, "tick(s)", context.Failures);
         }
 
         return context.Failures > 0 ? ExitCodes.Failed : ExitCodes.Success;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tick {Tick} was cancelled before it finished: what it had not yet published is lost")]
+    private static partial void LogTickCancelled(ILogger logger, int tick);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Tick {Tick} failed: {Reason}")]
     private static partial void LogTickFailed(ILogger logger, Exception error, int tick, string reason);

@@ -90,6 +90,7 @@ internal sealed partial class DurableSpool : IDisposable
         {
             Directory = dir,
             MaxBytes = options.MaxBytes,
+            MaxRecords = options.MaxRecords,
             SegmentBytes = options.SegmentBytes,
             Fsync = options.Fsync,
             FsyncInterval = options.FsyncInterval,
@@ -351,13 +352,14 @@ internal sealed partial class DurableSpool : IDisposable
     private void MakeRoom(int frameLength)
     {
         var dropped = 0;
-        while (Bytes + frameLength > _options.MaxBytes && Count > 0)
+        while ((Bytes + frameLength > _options.MaxBytes || Count >= _options.MaxRecords) && Count > 0)
         {
             if (_options.WhenFull == SpoolFullPolicy.DropNewest)
             {
                 DroppedNewest++;
                 LogDroppedNewest(_logger, Directory, Count, Bytes, DroppedNewest);
-                throw new SpoolFullException($"Spool {Directory} is full ({Count} records, {Bytes} of {_options.MaxBytes} bytes): the new record was dropped ({DroppedNewest} dropped so far). Raise Publishing:Spool:MaxBytes or restore the link.");
+                var limit = Count >= _options.MaxRecords ? $"{Count} of {_options.MaxRecords} records" : $"{Count} records, {Bytes} of {_options.MaxBytes} bytes";
+                throw new SpoolFullException($"Spool {Directory} is full ({limit}): the new record was dropped ({DroppedNewest} dropped so far). Raise its MaxBytes (or the MQTT publisher's QueueCapacity) or restore the link.");
             }
 
             DropHead();

@@ -48,6 +48,13 @@ public sealed class SpoolOptions
     /// <summary>The most bytes the spool holds, framing included. Default 64 MiB.</summary>
     public long MaxBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// The most records the spool holds, whatever their size; past it <see cref="WhenFull"/> applies as
+    /// for <see cref="MaxBytes"/>. Not a configuration key of its own: the MQTT publisher sets it from
+    /// its <c>QueueCapacity</c>, which bounded its in-memory queue before the spool replaced it.
+    /// </summary>
+    internal int MaxRecords { get; set; } = int.MaxValue;
+
     /// <summary>The size at which a segment file is closed and a new one begun. Default 4 MiB.</summary>
     public long SegmentBytes { get; set; } = 4L * 1024 * 1024;
 

@@ -2,9 +2,7 @@ using System.Globalization;
 using Edge.Inference;
 using Edge.Plugin;
 using Edge.Plugin.Hosting;
-#if (!isFunction)
 using Microsoft.Extensions.Configuration;
-#endif
 
 namespace EdgePluginNamespace;
 
@@ -40,17 +38,24 @@ internal sealed class Classifier(OnnxModel model, IConfiguration configuration) 
     }
 }
 #else
-/// <summary>Classifies the one input an invocation names and publishes the best label: the function's whole output.</summary>
-internal sealed class Classifier(OnnxModel model) : FramePlugin
+/// <summary>
+/// Classifies the one input an invocation names and publishes the best labels, one per line, best
+/// first (as many as MSG's <c>predictions</c> asks): the function's whole output.
+/// </summary>
+internal sealed class Classifier(OnnxModel model, IConfiguration configuration) : FramePlugin
 {
+    private readonly int _predictions = int.Parse(configuration["Plugin:predictions"] ?? "1", CultureInfo.InvariantCulture);
+
     protected override async ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken)
     {
-        var best = Scores.Top(model.Run(frame, cancellationToken)[0], 1, model.Labels)[0];
-        await context.PublishAsync(
-            "function.classification",
-            best.Label,
-            new() { ["confidence"] = best.Score.ToString("F3", CultureInfo.InvariantCulture) },
-            cancellationToken);
+        foreach (var prediction in Scores.Top(model.Run(frame, cancellationToken)[0], _predictions, model.Labels))
+        {
+            await context.PublishAsync(
+                "function.classification",
+                prediction.Label,
+                new() { ["confidence"] = prediction.Score.ToString("F3", CultureInfo.InvariantCulture) },
+                cancellationToken);
+        }
     }
 }
 #endif

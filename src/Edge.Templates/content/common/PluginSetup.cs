@@ -23,6 +23,9 @@ public static class PluginSetup
         builder.Services.AddOnnxInference();
 #if (!isFunction)
         builder.AddArgument("top", "How many of the best labels to publish for each frame.", "1");
+#else
+        // Abaco callers ask for "predictions" in MSG, as the Python functions this replaces take it.
+        builder.AddArgument("predictions", "How many of the best labels to print, best first.", "1");
 #endif
         builder.AddPlugin<Classifier>();
         return builder;
