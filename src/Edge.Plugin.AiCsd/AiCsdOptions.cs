@@ -44,6 +44,13 @@ public sealed class AiCsdOptions
     /// </summary>
     public int MaxRequestBytes { get; set; } = AiCsdRequest.DefaultMaxBytes;
 
+    /// <summary>
+    /// The largest input file a request may name, in bytes; a larger one is answered <c>PipelineFailed</c>
+    /// naming its size and this limit, before it is opened. Default 256 MiB (AiCSD's inputs are
+    /// microscope images); at least 1.
+    /// </summary>
+    public long MaxInputBytes { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>Runs the plugin as an AiCSD pipeline worker instead of on <c>-input</c>; <c>-mode aicsd</c> sets it too.</summary>
     public bool Enabled { get; set; }
 

@@ -25,27 +25,36 @@ internal enum AiCsdEntryKind
 /// links before it, so <c>root/link/../x</c> is the parent of wherever <c>link</c> leads, not
 /// <c>root/x</c>. Only the resolved path, which holds no link, is checked and then used; the roots are
 /// resolved the same way. Inputs must be regular files: a FIFO would block the worker on open, and a
-/// device such as <c>/dev/zero</c> never ends.
+/// device such as <c>/dev/zero</c> never ends; and at most <c>MaxInputBytes</c> long, told from the
+/// file's size before it is opened, so that a request cannot make the worker decode gigabytes.
 /// </summary>
-internal sealed partial class AiCsdPaths(IEnumerable<string> roots)
+internal sealed partial class AiCsdPaths(IEnumerable<string> roots, long maxInputBytes)
 {
     // Linux gives up after 40 links in one lookup (ELOOP); a loop of links must end the same way.
     private const int MaxLinks = 40;
 
     private readonly string[] _configured = [.. roots];
 
-    /// <summary>The input to read: resolved, inside a root, and a regular file.</summary>
-    /// <exception cref="AiCsdRequestException">It is outside the roots, missing, or not a regular file; the message names the field and the path.</exception>
+    /// <summary>The input to read: resolved, inside a root, a regular file, and within the size limit.</summary>
+    /// <exception cref="AiCsdRequestException">It is outside the roots, missing, not a regular file or too large; the message names the field, the path and why.</exception>
     public string Input(string path, string field)
     {
         var real = Confine(path, field);
         var kind = KindOf(real);
         return kind switch
         {
-            AiCsdEntryKind.RegularFile => real,
+            AiCsdEntryKind.RegularFile => WithinLimit(path, real, field),
             AiCsdEntryKind.Missing => throw new AiCsdRequestException($"{field} '{Shown(path)}' does not exist{Leads(path, real)}."),
             _ => throw new AiCsdRequestException($"{field} '{Shown(path)}'{Leads(path, real)} is {Describe(kind)}, not a regular file; only regular files are read."),
         };
+    }
+
+    private string WithinLimit(string path, string real, string field)
+    {
+        var length = new FileInfo(real).Length;
+        return length <= maxInputBytes
+            ? real
+            : throw new AiCsdRequestException($"{field} '{Shown(path)}'{Leads(path, real)} is {length} bytes, over the {maxInputBytes}-byte limit for an input ({AiCsdOptions.SectionName}:MaxInputBytes).");
     }
 
     /// <summary>The folder to write into: resolved, inside a root, and a folder once this returns (created when missing).</summary>

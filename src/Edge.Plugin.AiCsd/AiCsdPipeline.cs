@@ -38,7 +38,7 @@ internal delegate ValueTask<AiCsdRun> AiCsdProcessor(AiCsdRequest request, strin
 /// </summary>
 internal sealed partial class AiCsdPipeline(AiCsdProcessor processor, CallbackClient callbacks, AiCsdOptions options, ILogger logger)
 {
-    private readonly AiCsdPaths _paths = new(options.AllowedRoots);
+    private readonly AiCsdPaths _paths = new(options.AllowedRoots, options.MaxInputBytes);
 
     /// <summary>Handles one request.</summary>
     /// <param name="payload">The request as it arrived.</param>

@@ -325,6 +325,11 @@ internal sealed class AiCsdOptionsValidator : IValidateOptions<AiCsdOptions>
             failures.Add($"{S}:MaxRequestBytes must be between {MinRequestBytes} and {MaxRequestBytes} bytes; got {options.MaxRequestBytes}.");
         }
 
+        if (options.MaxInputBytes < 1)
+        {
+            failures.Add($"{S}:MaxInputBytes must be at least 1 byte; got {options.MaxInputBytes}.");
+        }
+
         if (options.Callback.MaxRedirects is < 0 or > 20)
         {
             failures.Add($"{S}:Callback:MaxRedirects must be between 0 and 20; got {options.Callback.MaxRedirects}.");

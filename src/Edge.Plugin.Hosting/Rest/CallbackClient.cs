@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Edge.Plugin.Hosting.Publishing;
+using Edge.Plugin.Hosting.Secrets;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Plugin.Hosting.Rest;
@@ -113,11 +114,11 @@ internal sealed partial class CallbackClient(HttpClient http, CallbackOptions op
         return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>A URL as messages and logs show it: without user name or password, and its start only when it is very long.</summary>
+    /// <summary>A URL as messages and logs show it: redacted (no user info, no signed query values), and its start only when it is very long.</summary>
     public static string Display(Uri url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        var text = url.IsAbsoluteUri && url.UserInfo.Length > 0 ? new UriBuilder(url) { UserName = string.Empty, Password = string.Empty }.Uri.ToString() : url.ToString();
+        var text = Redaction.Url(url);
         return text.Length <= UrlChars ? text : $"{text[..UrlChars]}... ({text.Length} characters)";
     }
 
