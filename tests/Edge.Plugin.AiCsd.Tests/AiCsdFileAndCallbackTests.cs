@@ -3,6 +3,7 @@ using System.Text.Json;
 using Edge.Plugin.Hosting.Rest;
 using Edge.Testing;
 using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace Edge.Plugin.AiCsd.Tests;
 
@@ -23,9 +24,11 @@ public sealed class AiCsdFileAndCallbackTests : IDisposable
     private readonly CallbackServer _server = new();
     private readonly CollectingLogger _log = new();
     private readonly AiCsdOptions _options;
+    private readonly ITestOutputHelper _output;
 
-    public AiCsdFileAndCallbackTests()
+    public AiCsdFileAndCallbackTests(ITestOutputHelper output)
     {
+        _output = output;
         _options = PipelineHarness.Options(_root);
         _http = CallbackClient.CreateHttpClient(_options.Callback);
         Directory.CreateDirectory(Path.Combine(_root, "input"));
@@ -54,7 +57,9 @@ public sealed class AiCsdFileAndCallbackTests : IDisposable
     {
         var pipeline = PipelineHarness.Create(plugin, _options, _http, _log);
         var request = Request(input, output, jobUpdate ?? _server.Url("job"), status ?? _server.Url("status"));
-        return await pipeline.HandleAsync(request, CancellationToken.None).WaitAsync(HangGuard);
+        var outcome = await pipeline.HandleAsync(request, CancellationToken.None).WaitAsync(HangGuard);
+        _output.WriteLine(_log.Text);
+        return outcome;
     }
 
     private void AssertReportedFailed(AiCsdOutcome outcome, string reason)
