@@ -32,8 +32,24 @@ public sealed class AiCsdOptions
     /// <summary>What the pipeline status POST carries. Default <see cref="AiCsdStatusBody.Text"/>.</summary>
     public AiCsdStatusBody StatusBody { get; set; } = AiCsdStatusBody.Text;
 
-    /// <summary>Retries of each callback.</summary>
+    /// <summary>
+    /// Retries, redirects and read timeout of each callback. Redirects are followed to http and https
+    /// only, at most <c>Callback:MaxRedirects</c> (default 5) times.
+    /// </summary>
     public CallbackOptions Callback { get; set; } = new();
+
+    /// <summary>
+    /// The largest request accepted, in bytes; a larger one is answered <c>PipelineFailed</c> without
+    /// being parsed. Default 64 KiB (AiCSD's requests are a few hundred bytes); 1 KiB to 16 MiB.
+    /// </summary>
+    public int MaxRequestBytes { get; set; } = AiCsdRequest.DefaultMaxBytes;
+
+    /// <summary>
+    /// The largest input file a request may name, in bytes; a larger one is answered <c>PipelineFailed</c>
+    /// naming its size and this limit, before it is opened. Default 256 MiB (AiCSD's inputs are
+    /// microscope images); at least 1.
+    /// </summary>
+    public long MaxInputBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>Runs the plugin as an AiCSD pipeline worker instead of on <c>-input</c>; <c>-mode aicsd</c> sets it too.</summary>
     public bool Enabled { get; set; }

@@ -28,44 +28,44 @@ internal delegate ValueTask<AiCsdRun> AiCsdProcessor(AiCsdRequest request, strin
 /// AiCSD's request-driven pipeline, independent of how requests arrive (MQTT in production, a
 /// direct call in tests): parse and check the request, keep its paths inside the allowed roots,
 /// process the input, then call back in AiCSD's order: the job update first, the pipeline status
-/// second. Every failure (malformed request, path outside the roots, processing error,
-/// unreachable callback) ends as a <c>PipelineFailed</c> report where one can be delivered, and
-/// as a logged error; the pipeline itself keeps serving. The exception is a model that can never take
-/// frames (<see cref="FramesRefusedException"/>): it escapes, so the worker stops with exit 3 and the
-/// request, unacknowledged, waits in its session for a worker with a model that can.
+/// second, whatever became of the job update. Every failure (oversized, deep or malformed request,
+/// path outside the roots or not a regular file, processing error, unreachable callback) ends as a
+/// <c>PipelineFailed</c> report where its callbacks are known, and as one logged error without a
+/// stack trace; nothing a request holds escapes as an exception, and the pipeline keeps serving.
+/// The exception is a model that can never take frames (<see cref="FramesRefusedException"/>): it
+/// escapes, so the worker stops with exit 3 and the request, unacknowledged, waits in its session for
+/// a worker with a model that can.
 /// </summary>
 internal sealed partial class AiCsdPipeline(AiCsdProcessor processor, CallbackClient callbacks, AiCsdOptions options, ILogger logger)
 {
-    private readonly string[] _roots = [.. options.AllowedRoots.Select(r => Path.TrimEndingDirectorySeparator(Path.GetFullPath(r)))];
+    private readonly AiCsdPaths _paths = new(options.AllowedRoots, options.MaxInputBytes);
 
-    public async Task<AiCsdOutcome> HandleAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <summary>Handles one request.</summary>
+    /// <param name="payload">The request as it arrived.</param>
+    /// <param name="reporting">Told the response just before the callbacks start: the processing is over.</param>
+    /// <param name="cancellationToken">Stops the request (the worker is stopping); it then throws <see cref="OperationCanceledException"/>.</param>
+    public async Task<AiCsdOutcome> HandleAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken, Action<AiCsdResponse>? reporting = null)
     {
         AiCsdRequest request;
         try
         {
-            request = AiCsdRequest.Parse(payload.Span);
+            request = AiCsdRequest.Parse(payload.Span, options.MaxRequestBytes);
         }
         catch (AiCsdRequestException e)
         {
             LogRejected(logger, e.Message);
-            return await ReportAsync(e.JobUpdateUrl, e.PipelineStatusUrl, AiCsdResponse.Failure(e.Message), e.Message, cancellationToken).ConfigureAwait(false);
+            return await ReportAsync(e.JobUpdateUrl, e.PipelineStatusUrl, AiCsdResponse.Failure(e.Message), e.Message, reporting, cancellationToken).ConfigureAwait(false);
         }
 
         AiCsdResponse response;
         string? error = null;
         try
         {
-            var input = Confine(request.InputFileLocation, nameof(AiCsdRequest.InputFileLocation));
-            var output = Confine(request.OutputFileFolder, nameof(AiCsdRequest.OutputFileFolder));
-            if (!File.Exists(input))
-            {
-                throw new AiCsdRequestException($"InputFileLocation {input} does not exist.");
-            }
-
-            Directory.CreateDirectory(output);
+            var input = _paths.Input(request.InputFileLocation, nameof(AiCsdRequest.InputFileLocation));
+            var output = _paths.OutputFolder(request.OutputFileFolder, nameof(AiCsdRequest.OutputFileFolder));
             var run = await processor(request, input, output, cancellationToken).ConfigureAwait(false);
             response = new AiCsdResponse(AiCsdResponse.Complete, run.QCFlags, [.. run.OutputFiles.Select(AiCsdOutputFile.For)], run.Results);
-            LogProcessed(logger, input, run.OutputFiles.Count);
+            LogProcessed(logger, AiCsdRequest.Preview(input, 300), run.OutputFiles.Count);
         }
         catch (AiCsdRequestException e)
         {
@@ -76,17 +76,40 @@ internal sealed partial class AiCsdPipeline(AiCsdProcessor processor, CallbackCl
         catch (AiCsdProcessingException e)
         {
             // The frame pipeline logged the failure with its detail.
-            error = $"Processing {request.InputFileLocation} failed: {e.Message}";
+            error = $"Processing {AiCsdRequest.Preview(request.InputFileLocation, 300)} failed: {e.Message}";
             response = AiCsdResponse.Failure(error);
         }
         catch (Exception e) when (e is not FramesRefusedException && (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
         {
-            error = $"Processing {request.InputFileLocation} failed: {e.Message}";
-            LogProcessingFailed(logger, e, request.InputFileLocation, e.Message);
+            // An unreadable or undecodable input is the request's failure: its message says what, a stack trace would not.
+            error = $"Processing {AiCsdRequest.Preview(request.InputFileLocation, 300)} failed: {e.Message}";
+            LogProcessingFailed(logger, AiCsdRequest.Preview(request.InputFileLocation, 300), e.GetType().Name, e.Message);
             response = AiCsdResponse.Failure(error);
         }
 
-        return await ReportAsync(request.JobUpdateUrl, request.PipelineStatusUrl, response, error, cancellationToken).ConfigureAwait(false);
+        return await ReportAsync(request.JobUpdateUrl, request.PipelineStatusUrl, response, error, reporting, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Finishes a request that an earlier process took and died with, without running it again: one
+    /// that died while processing is answered <c>PipelineFailed</c> (it may be what killed it, and would
+    /// kill this one too); one that died while calling back gets the same answer sent again.
+    /// </summary>
+    public async Task<AiCsdOutcome> ResumeAsync(ReadOnlyMemory<byte> payload, AiCsdAttempt earlier, CancellationToken cancellationToken, Action<AiCsdResponse>? reporting = null)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        var (jobUpdate, pipelineStatus) = AiCsdRequest.CallbacksOf(payload.Span);
+        if (earlier.Response is { } answer)
+        {
+            LogResumed(logger, earlier.ProcessId, answer.Status);
+            var error = answer.Status == AiCsdResponse.Complete ? null : answer.Results;
+            return await ReportAsync(jobUpdate, pipelineStatus, answer, error, reporting, cancellationToken).ConfigureAwait(false);
+        }
+
+        var reason = $"The worker stopped (killed or crashed) while processing this request (process {earlier.ProcessId}, started on it at {earlier.StartedAt:u}); " +
+            "it is not run again, so that a request that stops a worker cannot stop the next one.";
+        LogRejected(logger, reason);
+        return await ReportAsync(jobUpdate, pipelineStatus, AiCsdResponse.Failure(reason), reason, reporting, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -109,55 +132,52 @@ internal sealed partial class AiCsdPipeline(AiCsdProcessor processor, CallbackCl
         }
 
         var file = Path.Combine(output, Path.GetFileNameWithoutExtension(input) + ".results.json");
-        var stream = File.Create(file);
-        await using (stream.ConfigureAwait(false))
-        {
-            var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
-            await using (writer.ConfigureAwait(false))
-            {
-                writer.WriteStartArray();
-                foreach (var m in collected.Measurements)
-                {
-                    MeasurementJson.WriteRunLogRecord(writer, m);
-                }
 
-                writer.WriteEndArray();
+        // Written beside and renamed over: a new file (O_EXCL) never follows a link planted under the
+        // output's name, and the rename replaces such a link instead of writing where it points.
+        var temporary = Path.Combine(output, $".{Path.GetFileName(file)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            await using (stream.ConfigureAwait(false))
+            {
+                var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+                await using (writer.ConfigureAwait(false))
+                {
+                    writer.WriteStartArray();
+                    foreach (var m in collected.Measurements)
+                    {
+                        MeasurementJson.WriteRunLogRecord(writer, m);
+                    }
+
+                    writer.WriteEndArray();
+                }
             }
+
+            File.Move(temporary, file, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
         }
 
         return new AiCsdRun([file], string.Join(";", collected.Measurements.Select(m => $"{m.Name},{m.Value}")));
     };
 
-    private string Confine(string path, string field)
+    private async Task<AiCsdOutcome> ReportAsync(Uri? jobUpdateUrl, Uri? pipelineStatusUrl, AiCsdResponse response, string? error, Action<AiCsdResponse>? reporting, CancellationToken cancellationToken)
     {
-        var full = Path.GetFullPath(path);
-
-        // A link inside a root may point anywhere; judge where it leads, not where it sits.
-        FileSystemInfo entry = Directory.Exists(full) ? new DirectoryInfo(full) : new FileInfo(full);
-        var real = entry.LinkTarget is not null ? entry.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;
-        if (!_roots.Any(root => real == root || real.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
-        {
-            throw new AiCsdRequestException($"{field} '{path}' is outside the allowed roots ({string.Join(", ", _roots)}); set {AiCsdOptions.SectionName}:AllowedRoots to allow it.");
-        }
-
-        return real;
-    }
-
-    private async Task<AiCsdOutcome> ReportAsync(Uri? jobUpdateUrl, Uri? pipelineStatusUrl, AiCsdResponse response, string? error, CancellationToken cancellationToken)
-    {
+        reporting?.Invoke(response);
         var jobUpdated = false;
         if (jobUpdateUrl is not null)
         {
-            try
+            var method = string.Equals(options.JobUpdateMethod, "POST", StringComparison.OrdinalIgnoreCase) ? HttpMethod.Post : HttpMethod.Put;
+            if (await CallBackAsync("job update", method, jobUpdateUrl, response.ToJson(), "application/json", cancellationToken).ConfigureAwait(false) is { } failure)
             {
-                var method = string.Equals(options.JobUpdateMethod, "POST", StringComparison.OrdinalIgnoreCase) ? HttpMethod.Post : HttpMethod.Put;
-                await callbacks.SendAsync(method, jobUpdateUrl, response.ToJson(), "application/json", cancellationToken).ConfigureAwait(false);
-                jobUpdated = true;
+                error ??= $"The job update could not be delivered: {failure}";
             }
-            catch (CallbackException e)
+            else
             {
-                error ??= $"The job update could not be delivered: {e.Message}";
-                LogCallbackFailed(logger, "job update", e.Message);
+                jobUpdated = true;
             }
         }
 
@@ -166,29 +186,51 @@ internal sealed partial class AiCsdPipeline(AiCsdProcessor processor, CallbackCl
         var statusReported = false;
         if (pipelineStatusUrl is not null)
         {
-            try
+            var (body, type) = options.StatusBody == AiCsdStatusBody.Json
+                ? (final.ToJson(), "application/json")
+                : (Encoding.UTF8.GetBytes(final.Status), "text/plain");
+            if (await CallBackAsync("pipeline status", HttpMethod.Post, pipelineStatusUrl, body, type, cancellationToken).ConfigureAwait(false) is { } failure)
             {
-                var (body, type) = options.StatusBody == AiCsdStatusBody.Json
-                    ? (final.ToJson(), "application/json")
-                    : (Encoding.UTF8.GetBytes(final.Status), "text/plain");
-                await callbacks.SendAsync(HttpMethod.Post, pipelineStatusUrl, body, type, cancellationToken).ConfigureAwait(false);
-                statusReported = true;
+                error ??= $"The pipeline status could not be delivered: {failure}";
             }
-            catch (CallbackException e)
+            else
             {
-                error ??= $"The pipeline status could not be delivered: {e.Message}";
-                LogCallbackFailed(logger, "pipeline status", e.Message);
+                statusReported = true;
             }
         }
 
         return new AiCsdOutcome(final, jobUpdated, statusReported, error);
     }
 
+    /// <summary>One callback; null once delivered, else why not, already logged. Whatever goes wrong, the caller goes on to the next.</summary>
+    private async Task<string?> CallBackAsync(string callback, HttpMethod method, Uri url, byte[] body, string contentType, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await callbacks.SendAsync(method, url, body, contentType, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (CallbackException e)
+        {
+            LogCallbackFailed(logger, callback, e.Message);
+            return e.Message;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var reason = $"{method} {CallbackClient.Display(url)} failed: {e.Message}";
+            LogCallbackFailed(logger, callback, reason);
+            return reason;
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Error, Message = "AiCSD request failed: {Reason}")]
     private static partial void LogRejected(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "AiCSD processing of {Input} failed: {Reason}")]
-    private static partial void LogProcessingFailed(ILogger logger, Exception error, string input, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "AiCSD processing of {Input} failed ({Kind}): {Reason}")]
+    private static partial void LogProcessingFailed(ILogger logger, string input, string kind, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "AiCSD request was interrupted in process {ProcessId} after it was processed; sending its answer ({Status}) again, without processing it again")]
+    private static partial void LogResumed(ILogger logger, int processId, string status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "AiCSD processed {Input}: {Count} output file(s)")]
     private static partial void LogProcessed(ILogger logger, string input, int count);

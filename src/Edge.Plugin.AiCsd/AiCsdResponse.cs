@@ -42,27 +42,61 @@ internal sealed record AiCsdResponse(string Status, string QCFlags, IReadOnlyLis
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            writer.WriteStartObject();
-            writer.WriteString("Status", Status);
-            writer.WriteString("QCFlags", QCFlags);
-            writer.WriteStartArray("OutputFiles");
-            foreach (var file in OutputFiles)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("DirName", file.DirName);
-                writer.WriteString("Name", file.Name);
-                writer.WriteString("Extension", file.Extension);
-                writer.WriteString("Status", file.Status);
-                writer.WriteString("ErrorDetails", file.ErrorDetails);
-                writer.WriteString("Owner", file.Owner);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteString("Results", Results);
-            writer.WriteEndObject();
+            WriteTo(writer);
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>Reads back what <see cref="WriteTo"/> wrote; null when <paramref name="json"/> is not such a response.</summary>
+    public static AiCsdResponse? FromJson(JsonElement json)
+    {
+        try
+        {
+            if (json.ValueKind != JsonValueKind.Object
+                || json.GetProperty("Status").GetString() is not { } status
+                || json.GetProperty("Results").GetString() is not { } results)
+            {
+                return null;
+            }
+
+            var files = json.GetProperty("OutputFiles").EnumerateArray().Select(f => new AiCsdOutputFile(
+                f.GetProperty("DirName").GetString() ?? string.Empty,
+                f.GetProperty("Name").GetString() ?? string.Empty,
+                f.GetProperty("Extension").GetString() ?? string.Empty,
+                f.GetProperty("Status").GetString() ?? string.Empty,
+                f.GetProperty("ErrorDetails").GetString() ?? string.Empty,
+                f.GetProperty("Owner").GetString() ?? string.Empty)).ToList();
+            return new AiCsdResponse(status, json.GetProperty("QCFlags").GetString() ?? string.Empty, files, results);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes the response as one JSON object.</summary>
+    public void WriteTo(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString("Status", Status);
+        writer.WriteString("QCFlags", QCFlags);
+        writer.WriteStartArray("OutputFiles");
+        foreach (var file in OutputFiles)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("DirName", file.DirName);
+            writer.WriteString("Name", file.Name);
+            writer.WriteString("Extension", file.Extension);
+            writer.WriteString("Status", file.Status);
+            writer.WriteString("ErrorDetails", file.ErrorDetails);
+            writer.WriteString("Owner", file.Owner);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteString("Results", Results);
+        writer.WriteEndObject();
     }
 }

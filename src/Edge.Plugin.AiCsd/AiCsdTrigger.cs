@@ -63,7 +63,7 @@ internal sealed partial class AiCsdTrigger(
         {
             var completions = new AiCsdCompletions(settings.CompletedPath);
             completions.Prune(TimeSpan.FromHours(settings.CompletedRetentionHours));
-            using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            using var http = CallbackClient.CreateHttpClient(settings.Callback);
             var pipeline = new AiCsdPipeline(
                 AiCsdPipeline.ForPlugin(plugin, frames, state.Mode, _logger, context.SignificantDigits),
                 new CallbackClient(http, settings.Callback, _logger),
@@ -107,48 +107,114 @@ internal sealed partial class AiCsdTrigger(
 
     private async Task ServeAsync(MqttClient client, MqttMessage message, AiCsdPipeline pipeline, AiCsdCompletions completions, CancellationToken stoppingToken)
     {
-        var key = AiCsdCompletions.KeyOf(message.Payload.Span);
-        if (key is not null && completions.IsCompleted(key))
-        {
-            LogAlreadyCompleted(_logger, key, message.Duplicate);
-            client.Acknowledge(message);
-            return;
-        }
-
-        AiCsdOutcome outcome;
+        var acknowledge = true;
+        string? running = null;
         try
         {
-            outcome = await pipeline.HandleAsync(message.Payload, stoppingToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not FramesRefusedException && (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested))
-        {
-            // The pipeline reports its own failures; anything else escaping it must still not stop the
-            // worker, but a model that cannot take frames would fail every request.
-            LogUnexpected(_logger, e, e.Message);
-            client.Acknowledge(message);
-            return;
-        }
+            var key = AiCsdCompletions.KeyOf(message.Payload.Span);
+            if (completions.IsCompleted(key))
+            {
+                LogAlreadyCompleted(_logger, key, message.Duplicate);
+                return;
+            }
 
-        if (key is not null && outcome.StatusReported)
-        {
-            completions.Complete(key, outcome);
-        }
+            var earlier = completions.Unfinished(key);
+            if (earlier is { IsThisProcess: false, IsAlive: true })
+            {
+                // A duplicate that another worker on this host is serving now; it answers it.
+                LogBeingServed(_logger, key, earlier.ProcessId);
+                return;
+            }
 
-        if (outcome.Response.Status == AiCsdResponse.Complete)
-        {
-            health.FrameSucceeded();
+            var crashed = earlier is { IsThisProcess: false } ? earlier : null;
+            if (crashed is { Number: >= 2 })
+            {
+                // Even answering it stopped a worker: nothing of it is tried again.
+                LogAbandoned(_logger, key, crashed.Number, crashed.ProcessId);
+                completions.End(key);
+                return;
+            }
+
+            var number = (crashed?.Number ?? 0) + 1;
+            var startedAt = DateTimeOffset.UtcNow;
+            running = Mark(completions, key, number, startedAt, response: null) ? key : null;
+            void Reporting(AiCsdResponse response) => Mark(completions, key, number, startedAt, response);
+            var outcome = crashed is null
+                ? await pipeline.HandleAsync(message.Payload, stoppingToken, Reporting).ConfigureAwait(false)
+                : await pipeline.ResumeAsync(message.Payload, crashed, stoppingToken, Reporting).ConfigureAwait(false);
+
+            if (outcome.StatusReported)
+            {
+                completions.Complete(key, outcome);
+            }
+
+            if (outcome.Response.Status == AiCsdResponse.Complete)
+            {
+                health.FrameSucceeded();
+            }
+            else
+            {
+                health.FrameFailed();
+            }
+
+            // The pipeline has logged any failure with its reason; this line tells how the request ended.
+            LogDone(_logger, outcome.Response.Status, outcome.JobUpdated, outcome.StatusReported, outcome.Response.OutputFiles.Count, message.Duplicate);
         }
-        else
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            // Stopping is no crash: left unacknowledged, the request comes back at restart and runs then.
+            acknowledge = false;
+            throw;
+        }
+        catch (FramesRefusedException)
+        {
+            // The model, not the request, is at fault and would fail every request: the worker stops,
+            // and the request, unacknowledged, waits in its session for a worker whose model can take it.
+            acknowledge = false;
+            throw;
+        }
+        catch (Exception e)
+        {
+            // The pipeline reports a request's own failures; anything else, a bug or a full disk, must still not stop the worker.
             health.FrameFailed();
+            LogUnexpected(_logger, e.GetType().Name, e.Message);
         }
+        finally
+        {
+            if (running is not null)
+            {
+                try
+                {
+                    completions.End(running);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    LogMarkerFailed(_logger, e.Message);
+                }
+            }
 
-        // The pipeline has logged any failure with its reason; this line tells how the request ended.
-        LogDone(_logger, outcome.Response.Status, outcome.JobUpdated, outcome.StatusReported, outcome.Response.OutputFiles.Count, message.Duplicate);
+            // Acknowledged even when a callback was unreachable: the callback client has already retried
+            // with backoff, and an unacknowledged QoS 1 message would sit in flight until the next reconnect.
+            if (acknowledge)
+            {
+                client.Acknowledge(message);
+            }
+        }
+    }
 
-        // Acknowledged even when a callback was unreachable: the callback client has already retried
-        // with backoff, and an unacknowledged QoS 1 message would sit in flight until the next reconnect.
-        client.Acknowledge(message);
+    /// <summary>Writes the in-progress marker; false, with a warning, when it cannot be written (the request runs unguarded rather than not at all).</summary>
+    private bool Mark(AiCsdCompletions completions, string key, int number, DateTimeOffset startedAt, AiCsdResponse? response)
+    {
+        try
+        {
+            completions.Begin(key, number, startedAt, response);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogMarkerFailed(_logger, e.Message);
+            return false;
+        }
     }
 
     private async Task ConnectAsync(MqttClient client, AiCsdOptions settings, CancellationToken stoppingToken)
@@ -208,8 +274,17 @@ internal sealed partial class AiCsdTrigger(
     [LoggerMessage(Level = LogLevel.Information, Message = "AiCSD request done: {Status}, job updated: {JobUpdated}, status reported: {StatusReported}, {Count} output file(s) (DUP {Duplicate})")]
     private static partial void LogDone(ILogger logger, string status, bool jobUpdated, bool statusReported, int count, bool duplicate);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "AiCSD request failed unexpectedly, worker continues: {Reason}")]
-    private static partial void LogUnexpected(ILogger logger, Exception error, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "AiCSD request failed unexpectedly ({Kind}), worker continues: {Reason}")]
+    private static partial void LogUnexpected(ILogger logger, string kind, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "AiCSD request {Key} is being served by process {ProcessId} on this host; this copy is acknowledged without processing")]
+    private static partial void LogBeingServed(ILogger logger, string key, int processId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "AiCSD request {Key} stopped a worker {Count} times (last process {ProcessId}), even while being answered PipelineFailed; acknowledged without trying it again")]
+    private static partial void LogAbandoned(ILogger logger, string key, int count, int processId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "AiCSD in-progress marker could not be written or removed: {Reason}")]
+    private static partial void LogMarkerFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "AiCSD worker could not start: {Reason}")]
     private static partial void LogStartFailed(ILogger logger, Exception error, string reason);
@@ -218,6 +293,9 @@ internal sealed partial class AiCsdTrigger(
 /// <summary>Checks <see cref="AiCsdOptions"/> at start-up, naming the configuration key of each problem.</summary>
 internal sealed class AiCsdOptionsValidator : IValidateOptions<AiCsdOptions>
 {
+    private const int MinRequestBytes = 1024;
+    private const int MaxRequestBytes = 16 * 1024 * 1024;
+
     public ValidateOptionsResult Validate(string? name, AiCsdOptions options)
     {
         const string S = AiCsdOptions.SectionName;
@@ -240,6 +318,26 @@ internal sealed class AiCsdOptionsValidator : IValidateOptions<AiCsdOptions>
         if (options.SharedGroup is { Length: > 0 } group && group.AsSpan().IndexOfAny('/', '+', '#') >= 0)
         {
             failures.Add($"{S}:SharedGroup '{group}' must not contain '/', '+' or '#'.");
+        }
+
+        if (options.MaxRequestBytes is < MinRequestBytes or > MaxRequestBytes)
+        {
+            failures.Add($"{S}:MaxRequestBytes must be between {MinRequestBytes} and {MaxRequestBytes} bytes; got {options.MaxRequestBytes}.");
+        }
+
+        if (options.MaxInputBytes < 1)
+        {
+            failures.Add($"{S}:MaxInputBytes must be at least 1 byte; got {options.MaxInputBytes}.");
+        }
+
+        if (options.Callback.MaxRedirects is < 0 or > 20)
+        {
+            failures.Add($"{S}:Callback:MaxRedirects must be between 0 and 20; got {options.Callback.MaxRedirects}.");
+        }
+
+        if (options.Callback.ReadTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{S}:Callback:ReadTimeout must be above 0, e.g. 00:00:10; got {options.Callback.ReadTimeout}.");
         }
 
         if (options.AllowedRoots.Count == 0)

@@ -155,9 +155,9 @@ public sealed class AiCsdPipelineTests : IDisposable
     }
 
     [Theory]
-    [InlineData("input/../../../etc/passwd", "InputFileLocation")]
-    [InlineData("/etc/hostname", "InputFileLocation")]
-    public async Task PathOutsideTheRoots_FailsThePipeline_WithoutRunningThePlugin(string input, string field)
+    [InlineData("input/../../../etc/passwd", "InputFileLocation", " (which leads to '/etc/passwd')")]
+    [InlineData("/etc/hostname", "InputFileLocation", "")]
+    public async Task PathOutsideTheRoots_FailsThePipeline_WithoutRunningThePlugin(string input, string field, string leads)
     {
         var plugin = new FrameSize();
         var path = input.StartsWith('/') ? input : _root + "/" + input;
@@ -166,7 +166,7 @@ public sealed class AiCsdPipelineTests : IDisposable
 
         Assert.Equal(0, plugin.Calls);
         Assert.Equal(AiCsdResponse.Failed, outcome.Response.Status);
-        Assert.Contains($"{field} '{path}' is outside the allowed roots", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains($"{field} '{path}'{leads} is outside the allowed roots", outcome.Error, StringComparison.Ordinal);
         var requests = _server.Requests.ToArray();
         Assert.Equal(2, requests.Length);
         Assert.Contains("outside the allowed roots", JsonDocument.Parse(requests[0].Body).RootElement.GetProperty("Results").GetString(), StringComparison.Ordinal);

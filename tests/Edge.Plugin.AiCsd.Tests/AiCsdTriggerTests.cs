@@ -128,6 +128,48 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
         Assert.Equal(["PipelineComplete"], statuses["job-good"]);
     }
 
+    /// <summary>
+    /// The poison-message fault test: a request that kills its worker outright (SIGKILL from
+    /// inside the plugin, as the OOM killer would) comes back to the restarted worker from its
+    /// persistent session. It must not kill that one too: it is answered PipelineFailed without being
+    /// run again, acknowledged, and the next good request completes on the same worker.
+    /// </summary>
+    [Fact]
+    public async Task PoisonRequest_RedeliveredToTheRestartedWorker_IsAnsweredFailed_AndTheNextRequestCompletes()
+    {
+        using var server = new CallbackServer();
+        var settings = new Dictionary<string, string?> { ["Triggers__AiCsd__CompletedFolder"] = Path.Combine(_root, "completed") };
+        var poison = AiCsdWorker.Request(Input, OutputFolder, server, "job-poison", modelParams: new Dictionary<string, string> { ["die"] = "now" });
+        int firstPid;
+        using (var first = new AiCsdWorker(_broker, "aicsd-poison", _root, settings: settings))
+        {
+            await first.WaitServingAsync(_broker);
+            firstPid = first.ProcessId;
+            AiCsdWorker.Publish(_broker, poison);
+            Assert.NotNull(await first.WaitForExitAsync(Patience));
+            output.WriteLine($"first worker (pid {firstPid}) died on the poison request:\n{first.Log}");
+        }
+
+        Assert.Empty(server.Requests);
+
+        // Restarted as a supervisor would, under the same client id: its session hands the poison back.
+        using var restarted = new AiCsdWorker(_broker, "aicsd-poison", _root, settings: settings);
+        await WaitForAsync(server, () => StatusesOf(server).ContainsKey("job-poison"), restarted);
+        AiCsdWorker.Publish(_broker, AiCsdWorker.Request(Input, OutputFolder, server, "job-after"));
+        await WaitForAsync(server, () => StatusesOf(server).ContainsKey("job-after"), restarted);
+        output.WriteLine($"restarted worker log:\n{restarted.Log}");
+
+        var statuses = StatusesOf(server);
+        Assert.Equal(["PipelineFailed"], statuses["job-poison"]);
+        Assert.Equal(["PipelineComplete"], statuses["job-after"]);
+        var answer = server.Requests.Single(r => r.Path == "/api/v1/job/pipeline/job-poison/task-1").Body;
+        Assert.Contains($"The worker stopped (killed or crashed) while processing this request (process {firstPid}", answer, StringComparison.Ordinal);
+        Assert.Contains("it is not run again", answer, StringComparison.Ordinal);
+        Assert.False(restarted.HasExited, restarted.Log);
+        Assert.True(await restarted.CountLogAsync("(DUP True)") >= 1, restarted.Log);
+        Assert.DoesNotContain("   at ", restarted.Log, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Request_DeliveredTwice_IsProcessedOnce()
     {
@@ -160,6 +202,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
         var victim = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var completed = 0;
         var heldPid = 0;
+        var killDone = 0;
 
         // The first job update after 10 completions is held open: its worker is then mid-request, and is the one killed.
         // Its retries are held too, so a slow kill on a busy machine cannot let the request complete first.
@@ -177,7 +220,9 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
                     Interlocked.CompareExchange(ref heldPid, pid, 0);
                 }
 
-                if (Volatile.Read(ref heldPid) == pid)
+                // Once the victim is dead, the restarted worker resends its answer, which still names the dead
+                // process: that one must get through.
+                if (Volatile.Read(ref heldPid) == pid && Volatile.Read(ref killDone) == 0)
                 {
                     victim.TrySetResult(pid);
                     return (200, TimeSpan.FromMinutes(3));
@@ -218,6 +263,7 @@ public sealed partial class AiCsdTriggerTests(ITestOutputHelper output) : IAsync
             var heldJob = server.Requests.Last(r => r.Body.Contains($"process.id,{victimPid}", StringComparison.Ordinal)).Path;
             var completedBeforeKill = Volatile.Read(ref completed);
             killed.KillHard();
+            Volatile.Write(ref killDone, 1);
             output.WriteLine($"killed {killed.ClientId} (pid {victimPid}) holding {heldJob}, after {completedBeforeKill} completions");
 
             // While it is down, more requests arrive; the survivors take what the broker gives them.

@@ -16,7 +16,8 @@ internal sealed class AiCsdWorker : IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
 
-    public AiCsdWorker(MosquittoBroker broker, string clientId, string root, string? sharedGroup = null, int? healthPort = null)
+    /// <param name="settings">More environment for the worker (Triggers__AiCsd__... keys); a null value removes one of the defaults.</param>
+    public AiCsdWorker(MosquittoBroker broker, string clientId, string root, string? sharedGroup = null, int? healthPort = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         ClientId = clientId;
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -39,6 +40,11 @@ internal sealed class AiCsdWorker : IDisposable
             ["Health__Port"] = healthPort?.ToString(CultureInfo.InvariantCulture),
             ["Health__Address"] = healthPort is null ? null : "127.0.0.1",
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            environment[key] = value;
+        }
+
         foreach (var (key, value) in environment)
         {
             if (value is not null)
@@ -63,6 +69,26 @@ internal sealed class AiCsdWorker : IDisposable
     public string ClientId { get; }
 
     public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits for the process to end on its own; its exit code, or null if it still runs at the deadline.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan deadline)
+    {
+        using var timeout = new CancellationTokenSource(deadline);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+
+        // The log is read asynchronously; WaitForExit without a timeout waits for the pipes to drain.
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
 
     public string Log => string.Join('\n', _log);
 
@@ -111,20 +137,24 @@ internal sealed class AiCsdWorker : IDisposable
     }
 
     /// <summary>A request in the seed's shape, its callbacks on <paramref name="server"/> under job <paramref name="job"/>.</summary>
-    public static string Request(string input, string output, CallbackServer server, string job, Uri? jobUpdate = null) => JsonSerializer.Serialize(new Dictionary<string, object>
+    public static string Request(string input, string output, CallbackServer server, string job, Uri? jobUpdate = null, Dictionary<string, string>? modelParams = null) => JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["InputFileLocation"] = input,
         ["OutputFileFolder"] = output,
-        ["ModelParams"] = new Dictionary<string, string> { ["Brightness"] = "0" },
+        ["ModelParams"] = modelParams ?? new Dictionary<string, string> { ["Brightness"] = "0" },
         ["JobUpdateUrl"] = (jobUpdate ?? server.Url($"api/v1/job/pipeline/{job}/task-1")).ToString(),
         ["PipelineStatusUrl"] = server.Url($"api/v1/pipelineStatus/{job}/task-1").ToString(),
         ["GatewayIP"] = "127.0.0.1",
     });
 
     /// <summary>Publishes with the real mosquitto_pub at QoS 1.</summary>
-    public static void Publish(MosquittoBroker broker, string payload, string topic = "mqtt-export/pipeline/params")
+    public static void Publish(MosquittoBroker broker, string payload, string topic = "mqtt-export/pipeline/params") =>
+        Publish(broker, Encoding.UTF8.GetBytes(payload), topic);
+
+    /// <summary>Publishes these exact bytes (which need not be UTF-8) with the real mosquitto_pub at QoS 1.</summary>
+    public static void Publish(MosquittoBroker broker, byte[] payload, string topic = "mqtt-export/pipeline/params")
     {
-        var result = Tool.Run("mosquitto_pub", ["-h", "127.0.0.1", "-p", broker.Port.ToString(CultureInfo.InvariantCulture), "-q", "1", "-t", topic, "-s"], standardInput: Encoding.UTF8.GetBytes(payload));
+        var result = Tool.Run("mosquitto_pub", ["-h", "127.0.0.1", "-p", broker.Port.ToString(CultureInfo.InvariantCulture), "-q", "1", "-t", topic, "-s"], standardInput: payload);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"mosquitto_pub failed: {result}");

@@ -10,7 +10,8 @@ using Microsoft.Extensions.Logging;
 // usage: probe plugin <plugin options>                            a plugin that publishes each image's width and height
 //        probe spool <port> <spool-dir> publish <first> <count>   prints "ack N" once publish N returned, then waits to be killed
 //        probe spool <port> <spool-dir> drain                      waits until the spool is empty, prints "drained", exits 0
-//        probe worker <plugin options>                             like plugin, and also publishes its process id (to tell AiCSD workers apart)
+//        probe worker <plugin options>                             like plugin, and also publishes its process id (to tell AiCSD workers apart);
+//                                                                  a request whose ModelParams hold "die" kills the process with SIGKILL, as the OOM killer would
 //        probe model|model-tensors|model-timer <plugin options>    plugins that run -model (ModelPlugins.cs)
 //        probe slow <release-file> <ignore|honour> <options>      like plugin, but each frame prints "in flight: <source>" to stderr and waits
 //                                                                  for <release-file> to exist, ignoring its token (as a model run does) or honouring it
@@ -120,11 +121,17 @@ internal sealed class FrameSize : FramePlugin
     }
 }
 
-/// <summary>The image's size and the process that measured it.</summary>
+/// <summary>The image's size and the process that measured it; a poison request for the AiCSD fault tests.</summary>
 internal sealed class StampedFrameSize : FramePlugin
 {
     protected internal override async ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken)
     {
+        if (context.Parameters.ContainsKey("die"))
+        {
+            // No exception, no finally, no flush: the end an out-of-memory kill gives a worker mid-request.
+            System.Diagnostics.Process.GetCurrentProcess().Kill();
+        }
+
         await context.PublishAsync("image.width", (long)frame.Width, cancellationToken: cancellationToken);
         await context.PublishAsync("image.height", (long)frame.Height, cancellationToken: cancellationToken);
         await context.PublishAsync("process.id", (long)Environment.ProcessId, cancellationToken: cancellationToken);

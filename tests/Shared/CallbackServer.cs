@@ -10,7 +10,7 @@ namespace Edge.Testing;
 /// </summary>
 internal sealed class CallbackServer : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Func<int, RecordedRequest, (int Status, TimeSpan Delay)> _answer;
     private readonly Task _loop;
     private int _count;
@@ -18,10 +18,7 @@ internal sealed class CallbackServer : IDisposable
     public CallbackServer(Func<int, RecordedRequest, (int Status, TimeSpan Delay)>? answer = null)
     {
         _answer = answer ?? ((_, _) => (200, TimeSpan.Zero));
-        var port = Ports.Free();
-        BaseUrl = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(BaseUrl.ToString());
-        _listener.Start();
+        (_listener, BaseUrl) = ScriptedHttpServer.Listen();
         _loop = Task.Run(LoopAsync);
     }
 

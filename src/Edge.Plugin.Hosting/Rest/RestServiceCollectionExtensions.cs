@@ -34,7 +34,7 @@ public static class RestServiceCollectionExtensions
             var url = settings.Url!;
             settings.Spool.Directory ??= Path.Combine(Path.GetTempPath(), "edge-plugin", "spool", "rest-" + string.Concat($"{url.Host}-{url.Port}".Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_')));
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Edge.Plugin.Rest");
-            var client = new CallbackClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, settings.Callback, logger);
+            var client = new CallbackClient(CallbackClient.CreateHttpClient(settings.Callback), settings.Callback, logger);
             return new RestPublisher(new SpooledDelivery(new RestLink(client, settings.HttpMethod, url), DurableSpool.Open(settings.Spool, logger), logger));
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeasurementPublisher, RestPublisher>(sp => sp.GetRequiredService<RestPublisher>()));
