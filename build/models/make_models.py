@@ -265,7 +265,66 @@ def image_stats(name, channels, size=16, element=TensorProto.FLOAT, nhwc=False):
     return finish(graph, doc=f"Per-channel mean, min and max of a {'x'.join(map(str, shape))} image.")
 
 
+def red_box_detector(size=64):
+    """A one-class detector with a YOLOv8 head ([1, 4 + 1, 1]: centre x, centre y, width, height,
+    score) that finds the red pixels in its input (red over green by more than half the range) and
+    boxes them exactly, so a test knows where the box must land. Letterbox padding (grey) and black
+    are not red; the score is 1 when any pixel is red and 0 otherwise."""
+    ramp = numpy_helper.from_array(np.arange(size, dtype=np.float32), "ramp")
+    consts = [
+        ramp,
+        numpy_helper.from_array(np.array(0, dtype=np.int64), "red_channel"),
+        numpy_helper.from_array(np.array(1, dtype=np.int64), "green_channel"),
+        numpy_helper.from_array(np.array(0.5, dtype=np.float32), "half"),
+        numpy_helper.from_array(np.array(1, dtype=np.float32), "one"),
+        numpy_helper.from_array(np.array(2, dtype=np.float32), "two"),
+        numpy_helper.from_array(np.array(1e6, dtype=np.float32), "far"),
+        numpy_helper.from_array(np.array([1, 5, 1], dtype=np.int64), "head_shape"),
+    ]
+    nodes = [
+        helper.make_node("Gather", ["image", "red_channel"], ["red"], axis=1),
+        helper.make_node("Gather", ["image", "green_channel"], ["green"], axis=1),
+        helper.make_node("Sub", ["red", "green"], ["redness"]),
+        helper.make_node("Greater", ["redness", "half"], ["is_red"]),
+        helper.make_node("Cast", ["is_red"], ["mask"], to=TensorProto.FLOAT),
+        # A column holds red when any of its rows does, and a row when any of its columns does.
+        helper.make_node("ReduceMax", ["mask"], ["columns"], axes=[1], keepdims=0),
+        helper.make_node("ReduceMax", ["mask"], ["rows"], axes=[2], keepdims=0),
+        helper.make_node("ReduceMax", ["columns"], ["score"], axes=[1], keepdims=0),
+    ]
+    edges = {}
+    for axis in ("columns", "rows"):
+        nodes += [
+            helper.make_node("Mul", [axis, "ramp"], [f"{axis}_at"]),
+            helper.make_node("ReduceMax", [f"{axis}_at"], [f"{axis}_last"], axes=[1], keepdims=0),
+            # Where nothing is red the index is pushed far out, so the minimum is the first red one.
+            helper.make_node("Sub", ["one", axis], [f"{axis}_empty"]),
+            helper.make_node("Mul", [f"{axis}_empty", "far"], [f"{axis}_away"]),
+            helper.make_node("Add", [f"{axis}_at", f"{axis}_away"], [f"{axis}_from"]),
+            helper.make_node("ReduceMin", [f"{axis}_from"], [f"{axis}_first"], axes=[1], keepdims=0),
+            # Pixel i covers [i, i + 1): the box runs from the first red pixel to past the last.
+            helper.make_node("Add", [f"{axis}_last", "one"], [f"{axis}_end"]),
+            helper.make_node("Sub", [f"{axis}_end", f"{axis}_first"], [f"{axis}_size"]),
+            helper.make_node("Add", [f"{axis}_end", f"{axis}_first"], [f"{axis}_sum"]),
+            helper.make_node("Div", [f"{axis}_sum", "two"], [f"{axis}_centre"]),
+        ]
+        edges[axis] = (f"{axis}_centre", f"{axis}_size")
+    nodes += [
+        helper.make_node("Concat", [edges["columns"][0], edges["rows"][0], edges["columns"][1], edges["rows"][1], "score"], ["head"], axis=0),
+        helper.make_node("Reshape", ["head", "head_shape"], ["detections"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "red_box_detector",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("detections", TensorProto.FLOAT, [1, 5, 1])],
+        initializer=consts,
+    )
+    return finish(graph, labels=["red"], doc=f"Boxes the red pixels of a {size}x{size} image, as a one-class YOLOv8 head.")
+
+
 MODELS = {
+    "red-box-detector.onnx": red_box_detector,
     "colour-classifier.onnx": colour_classifier,
     "add.onnx": add,
     "dynamic-relu.onnx": dynamic_relu,

@@ -60,17 +60,16 @@ public sealed partial class OnnxModel : IDisposable, IFrameConsumerCheck
 
     /// <summary>Loads a model from a file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IOException">The path is no regular file (a FIFO, a device, a folder), or the file is over <see cref="OnnxModelOptions.MaxModelBytes"/>.</exception>
     /// <exception cref="InferenceException">The runtime is missing, or rejects the model; the message names the file.</exception>
     public static OnnxModel Load(string modelPath, OnnxModelOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        if (!File.Exists(modelPath))
-        {
-            throw new FileNotFoundException($"Model file not found: {Path.GetFullPath(modelPath)}", modelPath);
-        }
-
+        options ??= new OnnxModelOptions();
+        // The runtime opens the path itself: a FIFO would hang it and a device would fill memory.
+        _ = RegularFile.Check(modelPath, "Model file", options.MaxModelBytes, MaxModelBytesSetting);
         var source = Path.GetFullPath(modelPath);
-        return Create(options ?? new OnnxModelOptions(), sessionOptions => new InferenceSession(modelPath, sessionOptions), source);
+        return Create(options, sessionOptions => new InferenceSession(modelPath, sessionOptions), source);
     }
 
     /// <summary>Loads a model from its serialized bytes.</summary>
@@ -85,6 +84,9 @@ public sealed partial class OnnxModel : IDisposable, IFrameConsumerCheck
         var bytes = model.ToArray();
         return Create(options ?? new OnnxModelOptions(), sessionOptions => new InferenceSession(bytes, sessionOptions), "(bytes)");
     }
+
+    // How a refused model's message names the limit: the configuration key and its environment variable.
+    private const string MaxModelBytesSetting = "Inference:MaxModelBytes (environment Inference__MaxModelBytes)";
 
     private static OnnxModel Create(OnnxModelOptions options, Func<SessionOptions, InferenceSession> open, string source)
     {

@@ -74,8 +74,22 @@ public sealed class OnnxModelOptions
     /// <summary>How <see cref="OnnxModel.Run(Edge.Plugin.Frame, System.Threading.CancellationToken)"/> turns a frame into the input tensor.</summary>
     public ImagePreprocessing Preprocessing { get; set; } = new();
 
+    /// <summary>
+    /// The largest model file loaded, in bytes; a larger one is refused before the runtime reads it.
+    /// Default 2 GiB, protobuf's own limit for one file (weights past it go in external data files).
+    /// </summary>
+    public long MaxModelBytes { get; set; } = DefaultMaxModelBytes;
+
+    /// <summary>The default of <see cref="MaxModelBytes"/>: 2 GiB.</summary>
+    public const long DefaultMaxModelBytes = 2L << 30;
+
     internal void Validate()
     {
+        if (MaxModelBytes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxModelBytes), MaxModelBytes, $"MaxModelBytes must be a positive number of bytes, such as {DefaultMaxModelBytes}.");
+        }
+
         if (IntraOpThreads < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "IntraOpThreads must be 0 (runtime default) or more.");

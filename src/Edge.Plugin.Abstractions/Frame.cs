@@ -29,11 +29,13 @@ public sealed class Frame : IDisposable
 {
     private byte[]? _buffer;
 
-    private Frame(byte[] buffer, int width, int height, PixelFormat format, long timestampNs, string source)
+    private Frame(byte[] buffer, int width, int height, PixelFormat format, long timestampNs, string source, int sourceWidth, int sourceHeight)
     {
         _buffer = buffer;
         Width = width;
         Height = height;
+        SourceWidth = sourceWidth;
+        SourceHeight = sourceHeight;
         Format = format;
         TimestampNs = timestampNs;
         Source = source;
@@ -44,6 +46,16 @@ public sealed class Frame : IDisposable
 
     /// <summary>Height in pixels.</summary>
     public int Height { get; }
+
+    /// <summary>
+    /// The width of the image the frame was made from, before the source scaled it down to what the
+    /// model needs (a JPEG decoded at 1/4 scale, ffmpeg's <c>-s</c>); <see cref="Width"/> when it was
+    /// not scaled. Results about places in the image (detection boxes) are given in these pixels.
+    /// </summary>
+    public int SourceWidth { get; }
+
+    /// <summary>The height of the image the frame was made from; see <see cref="SourceWidth"/>.</summary>
+    public int SourceHeight { get; }
 
     /// <summary>Pixel layout.</summary>
     public PixelFormat Format { get; }
@@ -85,10 +97,23 @@ public sealed class Frame : IDisposable
     /// <param name="format">Pixel layout.</param>
     /// <param name="timestampNs">Grab time, nanoseconds since the Unix epoch.</param>
     /// <param name="source">Where the frame came from.</param>
-    public static Frame Rent(int width, int height, PixelFormat format, long timestampNs, string source)
+    public static Frame Rent(int width, int height, PixelFormat format, long timestampNs, string source) =>
+        Rent(width, height, format, timestampNs, source, width, height);
+
+    /// <summary>Rents a frame scaled down from a larger source image. Pixels are not cleared.</summary>
+    /// <param name="width">Width in pixels, at least 1.</param>
+    /// <param name="height">Height in pixels, at least 1.</param>
+    /// <param name="format">Pixel layout.</param>
+    /// <param name="timestampNs">Grab time, nanoseconds since the Unix epoch.</param>
+    /// <param name="source">Where the frame came from.</param>
+    /// <param name="sourceWidth">The source image's width before scaling, at least 1.</param>
+    /// <param name="sourceHeight">The source image's height before scaling, at least 1.</param>
+    public static Frame Rent(int width, int height, PixelFormat format, long timestampNs, string source, int sourceWidth, int sourceHeight)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sourceWidth);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sourceHeight);
         ArgumentNullException.ThrowIfNull(source);
         var size = checked((long)width * height * BytesPerPixel(format));
         if (size > Array.MaxLength)
@@ -96,7 +121,7 @@ public sealed class Frame : IDisposable
             throw new ArgumentOutOfRangeException(nameof(width), $"A {width}x{height} {format} frame needs {size} bytes, more than one buffer can hold.");
         }
 
-        return new Frame(ArrayPool<byte>.Shared.Rent((int)size), width, height, format, timestampNs, source);
+        return new Frame(ArrayPool<byte>.Shared.Rent((int)size), width, height, format, timestampNs, source, sourceWidth, sourceHeight);
     }
 
     /// <summary>Returns the pixel buffer to the pool. Safe to call more than once.</summary>

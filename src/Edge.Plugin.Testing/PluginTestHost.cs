@@ -40,7 +40,7 @@ public sealed class PluginTestHost
     }
 
     /// <summary>
-    /// Runs a frame plugin over frames made by the test (<see cref="Frame.Rent"/>), in the order given.
+    /// Runs a frame plugin over frames made by the test (<see cref="Frame.Rent(int, int, PixelFormat, long, string)"/>), in the order given.
     /// The host takes ownership: each frame is disposed once processed.
     /// </summary>
     public Task<PluginRun> RunAsync(IReadOnlyList<Frame> frames, params string[] arguments)

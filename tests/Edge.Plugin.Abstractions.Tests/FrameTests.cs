@@ -12,6 +12,24 @@ public sealed class FrameTests
     }
 
     [Fact]
+    public void Rent_WithoutASourceSize_IsItsOwnSource()
+    {
+        using var frame = Frame.Rent(7, 5, PixelFormat.Rgb24, Clock.NowNs(), "test");
+
+        Assert.Equal((7, 5), (frame.SourceWidth, frame.SourceHeight));
+    }
+
+    [Fact]
+    public void Rent_ScaledDown_KeepsTheSourceSize_AndSizesPixelsToTheFrame()
+    {
+        using var frame = Frame.Rent(160, 120, PixelFormat.Rgb24, Clock.NowNs(), "test", 640, 480);
+
+        Assert.Equal((160, 120, 640, 480), (frame.Width, frame.Height, frame.SourceWidth, frame.SourceHeight));
+        Assert.Equal(160 * 120 * 3, frame.Pixels.Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Frame.Rent(2, 2, PixelFormat.Rgb24, 0, "test", 0, 2));
+    }
+
+    [Fact]
     public void Pixels_AfterDispose_ThrowNamingTheSource()
     {
         var frame = Frame.Rent(2, 2, PixelFormat.Gray8, Clock.NowNs(), "cam0");

@@ -8,11 +8,12 @@ using Microsoft.ML.OnnxRuntime;
 /// <summary>
 /// Plugins that run the configured model (AddOnnxInference, -model): <c>model</c> runs it on each frame
 /// and publishes every output, <c>model-tensors</c> is a frame plugin that builds the tensors of a
-/// two-input model (add.onnx) itself, <c>model-timer</c> a timer plugin that runs such a model.
+/// two-input model (add.onnx) itself, <c>model-timer</c> a timer plugin that runs such a model, <c>detect</c>
+/// runs a one-class YOLOv8 detector and publishes each box it finds.
 /// </summary>
 internal static class ModelPlugins
 {
-    public static readonly string[] Modes = ["model", "model-tensors", "model-timer"];
+    public static readonly string[] Modes = ["model", "model-tensors", "model-timer", "detect"];
 
     public static async Task<int> RunAsync(string mode, string[] args)
     {
@@ -22,6 +23,7 @@ internal static class ModelPlugins
         {
             "model" => builder.AddPlugin<ModelOnFrames>(),
             "model-tensors" => builder.AddPlugin<SumOfFrameSize>(),
+            "detect" => builder.AddPlugin<BoxesOnFrames>(),
             _ => builder.AddPlugin<SumOnTimer>(),
         };
         await using var plugin = builder.Build();
@@ -65,4 +67,27 @@ internal sealed class SumOnTimer(OnnxModel model) : TimerPlugin
 {
     protected internal override async ValueTask TickAsync(PluginContext context, CancellationToken cancellationToken) =>
         await context.PublishAsync("model.sum", ModelPlugins.Join(ModelPlugins.Add(model, [1, 2, 3, 4], [10, 20, 30, 40])), cancellationToken: cancellationToken);
+}
+
+/// <summary>
+/// Publishes the frame's size, the source image's size and each detected box as x1,y1,x2,y2: what a
+/// detector plugin publishes, with the sizes a test needs to tell which coordinates the box is in.
+/// </summary>
+internal sealed class BoxesOnFrames(OnnxModel model) : FramePlugin
+{
+    private readonly Detection[] _found = new Detection[8];
+
+    protected internal override async ValueTask ProcessAsync(Frame frame, PluginContext context, CancellationToken cancellationToken)
+    {
+        var result = model.Run(frame, cancellationToken);
+        var decoder = new YoloDecoder(YoloFormat.Yolov8, Math.Max(1, model.Labels.Count));
+        var count = decoder.Decode(result[0], result.Placement, model.Labels, _found);
+        await context.PublishAsync("frame.size", ModelPlugins.Join([frame.Width, frame.Height]), cancellationToken: cancellationToken);
+        await context.PublishAsync("frame.source_size", ModelPlugins.Join([frame.SourceWidth, frame.SourceHeight]), cancellationToken: cancellationToken);
+        for (var i = 0; i < count; i++)
+        {
+            var box = _found[i].Box;
+            await context.PublishAsync($"detection.{_found[i].Label}", ModelPlugins.Join([box.X1, box.Y1, box.X2, box.Y2]), cancellationToken: cancellationToken);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Edge.Plugin;
+using Edge.Testing;
 
 namespace Edge.Storage.Tests;
 
@@ -38,5 +39,37 @@ public sealed class LocalModelSourceTests
             await new LocalModelSource().GetLocalPathAsync(ModelReference.Parse("/no/such/model.onnx"), default));
 
         Assert.Contains("/no/such/model.onnx", error.Message, StringComparison.Ordinal);
+    }
+
+    // Hashing a pinned model reads it: a FIFO would block the start for good and /dev/zero never ends.
+    // The wait is only there so that a regression fails this test instead of hanging the run.
+    [Fact]
+    public async Task PinnedHash_OnAFifo_IsRefusedByType_WithoutOpeningIt()
+    {
+        var folder = Directory.CreateTempSubdirectory("edge-model-fifo-").FullName;
+        try
+        {
+            var fifo = Path.Combine(folder, "model.onnx");
+            var made = Tool.Run("mkfifo", [fifo]);
+            Assert.True(made.ExitCode == 0, made.ToString());
+
+            var error = await Assert.ThrowsAsync<IOException>(async () =>
+                await new LocalModelSource().GetLocalPathAsync(ModelReference.Parse($"{fifo}#sha256={new string('0', 64)}"), default).AsTask().WaitAsync(TimeSpan.FromMinutes(1)));
+
+            Assert.Contains($"Model file {fifo} is a FIFO (named pipe)", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task PinnedHash_OnDevZero_IsRefusedAsACharacterDevice()
+    {
+        var error = await Assert.ThrowsAsync<IOException>(async () =>
+            await new LocalModelSource().GetLocalPathAsync(ModelReference.Parse($"/dev/zero#sha256={new string('0', 64)}"), default).AsTask().WaitAsync(TimeSpan.FromMinutes(1)));
+
+        Assert.Contains("Model file /dev/zero is a character device", error.Message, StringComparison.Ordinal);
     }
 }

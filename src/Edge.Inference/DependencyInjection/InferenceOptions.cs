@@ -45,8 +45,12 @@ public sealed class InferenceOptions
     /// <summary>How frames become the model's input.</summary>
     public ImagePreprocessing Preprocessing { get; set; } = new();
 
+    /// <summary>The largest model file loaded, in bytes. Default 2 GiB; see <see cref="OnnxModelOptions.MaxModelBytes"/>.</summary>
+    public long MaxModelBytes { get; set; } = OnnxModelOptions.DefaultMaxModelBytes;
+
     internal OnnxModelOptions ToModelOptions() => new()
     {
+        MaxModelBytes = MaxModelBytes,
         IntraOpThreads = IntraOpThreads,
         InterOpThreads = InterOpThreads,
         GraphOptimization = GraphOptimization,

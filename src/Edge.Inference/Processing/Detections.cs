@@ -36,7 +36,7 @@ public readonly record struct BoundingBox(float X1, float Y1, float X2, float Y2
 }
 
 /// <summary>One detected object.</summary>
-/// <param name="Box">Where, in frame pixels.</param>
+/// <param name="Box">Where, in the source image's pixels (see <see cref="Letterbox"/>).</param>
 /// <param name="ClassIndex">The class index in the model's output.</param>
 /// <param name="Label">The class label, or the index as text when the model has none.</param>
 /// <param name="Score">The confidence, 0 to 1.</param>
@@ -115,7 +115,7 @@ public sealed class YoloDecoder
 
     /// <summary>
     /// Decodes one image's output into <paramref name="destination"/>, best first, with boxes mapped
-    /// to frame pixels through <paramref name="placement"/>. Returns how many were written.
+    /// to the source image's pixels through <paramref name="placement"/>. Returns how many were written.
     /// </summary>
     /// <exception cref="ArgumentException">The output's length is not a whole number of anchors.</exception>
     public int Decode(ReadOnlySpan<float> output, Letterbox placement, IReadOnlyList<string> labels, Span<Detection> destination)

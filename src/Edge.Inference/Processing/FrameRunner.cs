@@ -140,7 +140,9 @@ internal sealed class FrameRunner : IDisposable
             _writer.Write(frame, _bytes, width, height, _channelsFirst, _channels);
         }
 
-        Result.Placement = _writer.Placement;
+        // The writer places the frame as it is; boxes are wanted in the image it was scaled from, and
+        // model pixels map onto those by the same fit, only with the source's size in place of the frame's.
+        Result.Placement = _writer.Placement with { SourceWidth = frame.SourceWidth, SourceHeight = frame.SourceHeight };
     }
 
     public void Dispose()
@@ -207,6 +209,10 @@ public sealed class InferenceResult
     /// <summary>Describes each output.</summary>
     public IReadOnlyList<TensorInfo> Outputs => _info;
 
-    /// <summary>Where the frame landed in the model's input: maps boxes in model coordinates back to the frame.</summary>
+    /// <summary>
+    /// Where the frame landed in the model's input: maps boxes in model coordinates back to the source
+    /// image's pixels (<see cref="Frame.SourceWidth"/> x <see cref="Frame.SourceHeight"/>), which are the
+    /// frame's own when the source did not scale it down.
+    /// </summary>
     public Letterbox Placement { get; internal set; }
 }

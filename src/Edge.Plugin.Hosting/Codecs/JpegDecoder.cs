@@ -34,14 +34,15 @@ internal static unsafe partial class JpegDecoder
             }
 
             ImageDecoder.CheckSize(source, width, height, maxPixels);
+            var (sourceWidth, sourceHeight) = (width, height);
             (width, height) = ScaledSize(width, height, target);
             if (colorspace is ColorspaceCmyk or ColorspaceYcck)
             {
-                return DecodeCmyk(handle, jpeg, data.Length, width, height, source, timestampNs);
+                return DecodeCmyk(handle, jpeg, data.Length, width, height, source, timestampNs, sourceWidth, sourceHeight);
             }
 
             var gray = colorspace == ColorspaceGray;
-            var frame = Frame.Rent(width, height, gray ? PixelFormat.Gray8 : PixelFormat.Rgb24, timestampNs, source);
+            var frame = Frame.Rent(width, height, gray ? PixelFormat.Gray8 : PixelFormat.Rgb24, timestampNs, source, sourceWidth, sourceHeight);
             try
             {
                 fixed (byte* pixels = frame.Pixels)
@@ -72,7 +73,7 @@ internal static unsafe partial class JpegDecoder
     /// in practice the only ones there are. No colour profile is applied: the result is the naive
     /// conversion, close to what the file looks like but not colour-managed.
     /// </summary>
-    private static Frame DecodeCmyk(nint handle, byte* jpeg, int length, int width, int height, string source, long timestampNs)
+    private static Frame DecodeCmyk(nint handle, byte* jpeg, int length, int width, int height, string source, long timestampNs, int sourceWidth, int sourceHeight)
     {
         var pixels = (long)width * height;
         var cmyk = ArrayPool<byte>.Shared.Rent(checked((int)(pixels * 4)));
@@ -86,7 +87,7 @@ internal static unsafe partial class JpegDecoder
                 }
             }
 
-            var frame = Frame.Rent(width, height, PixelFormat.Rgb24, timestampNs, source);
+            var frame = Frame.Rent(width, height, PixelFormat.Rgb24, timestampNs, source, sourceWidth, sourceHeight);
             var rgb = frame.Pixels;
             for (int i = 0, o = 0; o < rgb.Length; i += 4, o += 3)
             {

@@ -31,12 +31,19 @@ internal sealed class ImageFileSource : IFrameSource
 
     public int Count => _files.Length;
 
-    /// <summary>Resolves a path, folder or glob to its files.</summary>
+    /// <summary>
+    /// Resolves a path, folder or glob to its files. A folder's or glob's entries are checked as each is
+    /// read: one that is no regular file (a FIFO, a device) or is over the limit fails as that frame,
+    /// named in the log, and the other files are still processed.
+    /// </summary>
     /// <exception cref="FileNotFoundException">The path, folder or glob matches no image.</exception>
+    /// <exception cref="IOException">The one file named is no regular file (a FIFO, a device), or is over <see cref="InputOptions.MaxFileBytes"/>.</exception>
     public static ImageFileSource Create(string input, InputOptions? options = null)
     {
         if (File.Exists(input))
         {
+            // A single input that can never be read is a start-up failure, not a frame that failed.
+            _ = RegularFile.Check(input, "Input file", (options ?? new InputOptions()).MaxFileBytes, InputOptions.MaxFileBytesSetting);
             return new ImageFileSource(input, [Path.GetFullPath(input)], options);
         }
 
@@ -84,7 +91,7 @@ internal sealed class ImageFileSource : IFrameSource
         byte[] data;
         try
         {
-            data = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            data = await RegularFile.ReadAllBytesAsync(path, "Input file", _options.MaxFileBytes, InputOptions.MaxFileBytesSetting, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

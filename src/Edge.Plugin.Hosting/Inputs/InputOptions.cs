@@ -68,6 +68,18 @@ public sealed class InputOptions
     /// <summary>The most pixels a decoded image may declare; guards against decompression bombs.</summary>
     public long MaxPixels { get; set; } = ImageDecoder.DefaultMaxPixels;
 
+    /// <summary>
+    /// The largest image file read, in bytes: a file over it is refused before it is read, so a huge or
+    /// mistaken input cannot take the plugin's memory. Default 256 MiB.
+    /// </summary>
+    public long MaxFileBytes { get; set; } = DefaultMaxFileBytes;
+
+    /// <summary>The default of <see cref="MaxFileBytes"/>: 256 MiB, well past any camera image.</summary>
+    public const long DefaultMaxFileBytes = 256L << 20;
+
+    /// <summary>How a refused file's message names the limit, so its reader knows what to raise.</summary>
+    internal const string MaxFileBytesSetting = $"{SectionName}:MaxFileBytes (environment {SectionName}__MaxFileBytes)";
+
     internal FrameSize Target => new(Width, Height);
 
     internal bool HasSize => Width > 0 && Height > 0;
@@ -118,6 +130,7 @@ public sealed class InputOptions
         Check(StallTimeout > TimeSpan.Zero && StallTimeout <= TimeSpan.FromDays(1), $"{SectionName}:StallTimeout must be a positive TimeSpan of at most a day, such as 00:00:10; got {StallTimeout}.");
         Check(SnapshotInterval > TimeSpan.Zero && SnapshotInterval <= TimeSpan.FromDays(1), $"{SectionName}:SnapshotInterval must be a positive TimeSpan of at most a day, such as 00:00:01; got {SnapshotInterval}.");
         Check(MaxPixels > 0, $"{SectionName}:MaxPixels must be positive; got {MaxPixels}.");
+        Check(MaxFileBytes > 0, $"{SectionName}:MaxFileBytes must be a positive number of bytes, such as {DefaultMaxFileBytes}; got {MaxFileBytes}.");
     }
 
     private static void Check(bool condition, string message)

@@ -22,6 +22,10 @@ public sealed class LocalModelSource : IModelSource
             throw new FileNotFoundException($"Model file not found: {path}" + (Directory.Exists(path) ? " (that is a folder; name the .onnx file in it)" : string.Empty), path);
         }
 
+        // Hashing reads the file: a FIFO would block the start and a device would never end. The size
+        // limit is the loader's (Inference:MaxModelBytes); here only the kind of file matters.
+        _ = RegularFile.Check(path, "Model file", long.MaxValue, "no setting");
+
         if (reference.Sha256 is { } expected)
         {
             var actual = await HashAsync(path, cancellationToken).ConfigureAwait(false);
