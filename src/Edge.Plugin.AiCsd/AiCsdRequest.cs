@@ -1,4 +1,5 @@
 using Edge.Plugin.Hosting;
+using Edge.Plugin.Hosting.Secrets;
 using System.Text.Json;
 
 // JSON field names are AiCSD's wire contract: literals, so renaming a property cannot change the wire.
@@ -146,7 +147,8 @@ internal sealed record AiCsdRequest(
         }
 
         // A hostile request can put a megabyte in one field: the error, the log and the callback get a preview.
-        return raw.Length <= MaxPreview ? $"{name} must be {expected}, not {raw}" : $"{name} must be {expected}, not {raw[..MaxPreview]}... ({raw.Length} characters)";
+        // A URL that is not acceptable may still carry a token or user info; the preview hides them.
+        return raw.Length <= MaxPreview ? $"{name} must be {expected}, not {Redaction.Text(raw)}" : $"{name} must be {expected}, not {Redaction.Text(raw[..MaxPreview])}... ({raw.Length} characters)";
     }
 
     /// <summary>The string, or null when its bytes are not valid UTF-8: a request's bad bytes are its own problem, not the worker's.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Edge.Plugin.Hosting.Publishing;
+using Edge.Plugin.Hosting.Secrets;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Plugin.Hosting.Rest;
@@ -98,7 +99,7 @@ internal sealed partial class CallbackClient(HttpClient http, CallbackOptions op
                 lastError = $"{(int)response.StatusCode} {response.ReasonPhrase}{detail}";
                 if ((int)response.StatusCode is >= 400 and < 500)
                 {
-                    throw new CallbackException($"{method} {url} was refused with {lastError}; a 4xx answer is not retried.", url, response.StatusCode, isPermanent: true);
+                    throw new CallbackException($"{method} {Redaction.Url(url)} was refused with {lastError}; a 4xx answer is not retried.", url, response.StatusCode, isPermanent: true);
                 }
 
                 lastException = null;
@@ -119,12 +120,12 @@ internal sealed partial class CallbackClient(HttpClient http, CallbackOptions op
             if (attempt < attempts)
             {
                 var delay = _backoff.Delay(attempt - 1);
-                LogRetry(logger, method.Method, url, lastError, attempt, attempts, delay.TotalSeconds);
+                LogRetry(logger, method.Method, Redaction.Url(url), lastError, attempt, attempts, delay.TotalSeconds);
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        throw new CallbackException($"{method} {url} failed after {attempts} attempt(s): {lastError}.", url, lastStatus, isPermanent: false, lastException);
+        throw new CallbackException($"{method} {Redaction.Url(url)} failed after {attempts} attempt(s): {lastError}.", url, lastStatus, isPermanent: false, lastException);
     }
 
     private static async Task<string> Snippet(HttpResponseMessage response, CancellationToken cancellationToken)
@@ -141,5 +142,5 @@ internal sealed partial class CallbackClient(HttpClient http, CallbackOptions op
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Url} failed ({Reason}); attempt {Attempt} of {Attempts}, retrying in {Seconds:F2} s")]
-    private static partial void LogRetry(ILogger logger, string method, Uri url, string reason, int attempt, int attempts, double seconds);
+    private static partial void LogRetry(ILogger logger, string method, string url, string reason, int attempt, int attempts, double seconds);
 }

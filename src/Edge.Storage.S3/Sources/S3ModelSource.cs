@@ -71,20 +71,20 @@ internal sealed partial class S3ModelSource(S3Connection connection, ModelCache 
         if (response.StatusCode == HttpStatusCode.PreconditionFailed)
         {
             response.Dispose();
-            throw new InvalidDataException($"Model {remote.Location} changed while it was being fetched (its ETag is no longer {remote.Version}); the next check fetches the new version.");
+            throw new InvalidDataException($"Model {remote.Shown} changed while it was being fetched (its ETag is no longer {remote.Version}); the next check fetches the new version.");
         }
 
         if ((int)response.StatusCode >= 500)
         {
             response.Dispose();
-            throw new HttpRequestException($"{remote.Location} answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
+            throw new HttpRequestException($"{remote.Shown} answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
         }
 
         if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.PartialContent))
         {
             var status = $"{(int)response.StatusCode} {response.ReasonPhrase}";
             response.Dispose();
-            throw new InvalidOperationException($"Model {remote.Location} answered HTTP {status} to a download.");
+            throw new InvalidOperationException($"Model {remote.Shown} answered HTTP {status} to a download.");
         }
 
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
