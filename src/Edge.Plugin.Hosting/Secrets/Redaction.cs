@@ -25,7 +25,9 @@ internal static partial class Redaction
     public static string Url(Uri url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        return TryRedact(url, out var redacted) ? redacted : url.ToString();
+
+        // A relative Uri is what the binder makes of "http://user:pass@[bad": the text still holds the password.
+        return !url.IsAbsoluteUri ? Text(url.OriginalString) : TryRedact(url, out var redacted) ? redacted : url.ToString();
     }
 
     /// <summary>The text redacted as a URL when it is one; otherwise exactly as given.</summary>

@@ -37,6 +37,12 @@ internal sealed partial class S3ModelSource(S3Connection connection, ModelCache 
         {
             throw new FileNotFoundException($"Model {location.Uri(key)} does not exist (bucket '{location.Bucket}', key '{key}').", location.Uri(key), e);
         }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            // The SDK's own message names neither the object nor the store; its error code is enough, and
+            // the SDK text is left out since it is not this package's to vouch for.
+            throw new UnauthorizedAccessException($"Model {location.Uri(key)}: the store refused the request ({(int)e.StatusCode} {e.ErrorCode ?? "no error code"}); check Storage:S3:AccessKey and Storage:S3:SecretKey (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and the bucket's policy.", e);
+        }
 
         var sha256 = head.Metadata[Sha256Metadata]?.Trim().ToLowerInvariant();
         if (sha256 is not null && !CacheEntry.IsSha256(sha256))
