@@ -60,7 +60,8 @@ public sealed record ModelReference
         var hash = text[(pin + "#sha256=".Length)..].ToLowerInvariant();
         if (hash.Length != 64 || !hash.All(char.IsAsciiHexDigit))
         {
-            throw new FormatException($"Model reference '{text}' pins '{hash}', which is not a 64-digit hex SHA-256.");
+            // The reference itself stays out of the message: it may be a URL carrying a password or a signature.
+            throw new FormatException($"Model reference pins '{hash}' after #sha256=, which is not a 64-digit hex SHA-256.");
         }
 
         return new ModelReference(text, text[..pin], hash);

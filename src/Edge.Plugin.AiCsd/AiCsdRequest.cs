@@ -1,4 +1,5 @@
 using Edge.Plugin.Hosting;
+using Edge.Plugin.Hosting.Secrets;
 using System.Text.Json;
 
 // JSON field names are AiCSD's wire contract: literals, so renaming a property cannot change the wire.
@@ -108,11 +109,13 @@ internal sealed record AiCsdRequest(
 
     /// <summary>
     /// A string from a request as a message shows it: its start, and its length when cut, with control
-    /// characters as '?' so that a value cannot forge log lines.
+    /// characters as '?' so that a value cannot forge log lines, and URL user info and signed queries
+    /// hidden: a callback URL that is refused may still carry a token.
     /// </summary>
     public static string Preview(string text, int max = PreviewChars)
     {
         ArgumentNullException.ThrowIfNull(text);
+        text = Redaction.Text(text);
         var shown = text.Length <= max ? text : text[..max];
         if (shown.Any(char.IsControl))
         {

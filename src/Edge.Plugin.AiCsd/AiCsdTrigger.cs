@@ -304,6 +304,11 @@ internal sealed class AiCsdOptionsValidator : IValidateOptions<AiCsdOptions>
         {
             failures.Add($"{S}:Server is empty: give the broker's host name, e.g. Triggers__AiCsd__Server=localhost.");
         }
+        else if (options.Server.Contains("://", StringComparison.Ordinal) || options.Server.Contains('@', StringComparison.Ordinal))
+        {
+            // Not echoed: a URL here often carries user:password, and the host name would be logged with it on every retry.
+            failures.Add($"{S}:Server must be the broker's host name or address, not a URL or user@host: give the user name and password in {S}:UserName and {S}:Password.");
+        }
 
         if (options.Port is < 0 or > 65535)
         {

@@ -16,6 +16,11 @@ internal sealed class WaggleOptionsValidator : IValidateOptions<WaggleOptions>
         {
             failures.Add($"{Section}:Host is empty: set WAGGLE_PLUGIN_HOST or {Section}:Host to the node's RabbitMQ.");
         }
+        else if (options.Host.Contains("://", StringComparison.Ordinal) || options.Host.Contains('@', StringComparison.Ordinal))
+        {
+            // Not echoed: an amqp:// URL here carries user:password, and the host would be logged with it on every reconnect.
+            failures.Add($"{Section}:Host must be the RabbitMQ host name or address, not an amqp:// URL or user@host: give the user and password in {Section}:Username and {Section}:Password (WAGGLE_PLUGIN_USERNAME, WAGGLE_PLUGIN_PASSWORD).");
+        }
 
         if (options.Port is < 1 or > 65535)
         {

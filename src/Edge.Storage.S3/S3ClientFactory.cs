@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Amazon.Runtime;
 using Amazon.S3;
+using Edge.Plugin.Hosting.Secrets;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Storage.S3;
@@ -39,7 +40,7 @@ internal static partial class S3ClientFactory
         {
             if (options.AcceptAnyServerCertificate)
             {
-                LogInsecure(logger, endpoint ?? "AWS");
+                LogInsecure(logger, endpoint is null ? "AWS" : Redaction.Url(endpoint));
             }
 
             config.HttpClientFactory = new TlsClientFactory(options);
@@ -53,7 +54,7 @@ internal static partial class S3ClientFactory
             : token is null ? new BasicAWSCredentials(accessKey, secretKey) : new SessionAWSCredentials(accessKey, secretKey, token);
         if (credentials is AnonymousAWSCredentials)
         {
-            LogAnonymous(logger, endpoint ?? "AWS");
+            LogAnonymous(logger, endpoint is null ? "AWS" : Redaction.Url(endpoint));
         }
 
         return (new AmazonS3Client(credentials, config), credentials is AnonymousAWSCredentials);

@@ -55,7 +55,7 @@ public sealed class S3Options
     {
         if (!string.IsNullOrEmpty(Endpoint) && !Uri.TryCreate(Endpoint, UriKind.Absolute, out _))
         {
-            failures.Add($"Storage:S3:Endpoint '{Endpoint}' is not an absolute URL such as http://127.0.0.1:9000.");
+            failures.Add($"Storage:S3:Endpoint '{(Endpoint.Contains('@', StringComparison.Ordinal) ? "***" : Endpoint)}' is not an absolute URL such as http://127.0.0.1:9000.");
         }
 
         if (CaCertificateFile is { Length: > 0 } ca && !File.Exists(ca))

@@ -18,6 +18,12 @@ internal static class ModelPlugins
     public static async Task<int> RunAsync(string mode, string[] args)
     {
         var builder = EdgePlugin.CreateBuilder(args);
+        var model = Array.IndexOf(args, "-model") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : string.Empty;
+        if (model.Contains("://", StringComparison.Ordinal) && !model.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Services.AddS3Storage();
+        }
+
         builder.Services.AddOnnxInference();
         _ = mode switch
         {

@@ -1,5 +1,6 @@
 using Edge.Inference;
 using Edge.Plugin;
+using Edge.Plugin.Hosting.Secrets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -76,7 +77,7 @@ public static partial class InferenceServiceCollectionExtensions
 
         if (!reference.IsLocal)
         {
-            throw new InvalidOperationException($"Model reference '{reference.Location}' uses scheme '{reference.Scheme}', which no registered model source serves: {(reference.Scheme == "s3" ? "add Edge.Storage.S3 and call services.AddS3Storage()" : "add Edge.Storage and call services.AddModelStore() for http(s)")}, or give a local path.");
+            throw new InvalidOperationException($"Model reference '{Redaction.Url(reference.Location)}' uses scheme '{reference.Scheme}', which no registered model source serves: {(reference.Scheme == "s3" ? "add Edge.Storage.S3 and call services.AddS3Storage()" : "add Edge.Storage and call services.AddModelStore() for http(s)")}, or give a local path.");
         }
 
         return reference.LocalPath;

@@ -1,4 +1,5 @@
 using Edge.Plugin;
+using Edge.Plugin.Hosting.Secrets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -40,7 +41,7 @@ internal sealed partial class ModelReloadService(
             return;
         }
 
-        LogPolling(logger, reference.Location, interval.TotalSeconds);
+        LogPolling(logger, Redaction.Url(reference.Location), interval.TotalSeconds);
         using var timer = new PeriodicTimer(interval);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
@@ -71,7 +72,7 @@ internal sealed partial class ModelReloadService(
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                LogCheckFailed(logger, reference.Location, e.Message, model.Source);
+                LogCheckFailed(logger, Redaction.Url(reference.Location), e.Message, model.Source);
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Edge.Plugin.Hosting.Secrets;
 
 namespace Edge.Plugin.Hosting;
 
@@ -38,7 +39,7 @@ internal static partial class ConfigurationErrors
         };
         var flag = arguments.FirstOrDefault(a => string.Equals(a.ConfigurationKey, key, StringComparison.OrdinalIgnoreCase));
         var byFlag = flag is null ? string.Empty : $"give -{flag.Name} {flag.ValueName}, or ";
-        return $"{key} is '{value}', which is not {expected}: {byFlag}set {key} in appsettings.json or {key.Replace(":", "__", StringComparison.Ordinal)} in the environment.";
+        return $"{key} is '{Redaction.Setting(key, value)}', which is not {expected}: {byFlag}set {key} in appsettings.json or {key.Replace(":", "__", StringComparison.Ordinal)} in the environment.";
     }
 
     /// <summary>

@@ -91,7 +91,7 @@ internal sealed class FfmpegFrameSource : LiveFrameSource<Frame>
             }
         }
 
-        throw new NotSupportedException($"Input '{input}' is read through ffmpeg, which is not installed or not on PATH (Debian/Ubuntu: apt-get install ffmpeg).");
+        throw new NotSupportedException($"Input '{Redaction.Url(input)}' is read through ffmpeg, which is not installed or not on PATH (Debian/Ubuntu: apt-get install ffmpeg).");
     }
 
     protected override async Task GrabAsync(CancellationToken cancellationToken)
@@ -173,7 +173,8 @@ internal sealed class FfmpegFrameSource : LiveFrameSource<Frame>
     {
         lock (errors)
         {
-            return errors.Count == 0 ? "(no message)" : string.Join(" | ", errors);
+            // ffmpeg quotes the input it failed on, camera password included.
+            return errors.Count == 0 ? "(no message)" : Redaction.Text(string.Join(" | ", errors));
         }
     }
 

@@ -1,3 +1,4 @@
+using Edge.Plugin.Hosting.Secrets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Edge.Plugin.Hosting.Health;
 using Edge.Plugin.Hosting.Publishing;
+using Edge.Plugin.Hosting.Secrets;
 using Edge.Plugin.Hosting.Spool;
 
 namespace Edge.Plugin.Hosting.Rest;
@@ -34,7 +35,7 @@ public sealed class RestPublisherOptions
 /// <summary>One HTTP endpoint as a delivery link: a 4xx answer rejects the record for good, anything else retryable means "try later".</summary>
 internal sealed class RestLink(CallbackClient client, HttpMethod method, Uri url) : IDeliveryLink
 {
-    public string Description => $"{method} {url}";
+    public string Description => $"{method} {Redaction.Url(url)}";
 
     public async ValueTask SendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken)
     {

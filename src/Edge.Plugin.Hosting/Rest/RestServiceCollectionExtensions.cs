@@ -1,6 +1,7 @@
 using Edge.Plugin;
 using Edge.Plugin.Hosting.Publishing;
 using Edge.Plugin.Hosting.Rest;
+using Edge.Plugin.Hosting.Secrets;
 using Edge.Plugin.Hosting.Spool;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -53,7 +54,7 @@ public static class RestServiceCollectionExtensions
             }
             else if (!options.Url.IsAbsoluteUri || options.Url.Scheme is not ("http" or "https"))
             {
-                failures.Add($"{S}:Url '{options.Url}' must be an absolute http:// or https:// URL.");
+                failures.Add($"{S}:Url '{Redaction.Url(options.Url)}' must be an absolute http:// or https:// URL.");
             }
 
             if (options.Method.ToUpperInvariant() is not ("POST" or "PUT"))

@@ -1,3 +1,5 @@
+using Edge.Plugin.Hosting.Secrets;
+
 namespace Edge.Storage.S3;
 
 /// <summary>
@@ -19,39 +21,40 @@ internal sealed record S3Location(string Bucket, string Key)
     public static S3Location Parse(string location)
     {
         const string scheme = "s3://";
+        var shown = Redaction.Url(location);
         if (!location.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
         {
-            throw new FormatException($"'{location}' is not an s3:// reference.");
+            throw new FormatException($"'{shown}' is not an s3:// reference.");
         }
 
         var rest = location[scheme.Length..];
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
         if (slash <= 0 || slash == rest.Length - 1)
         {
-            throw new FormatException($"'{location}' names no object: write s3://bucket/key, or s3://bucket/prefix/latest for the newest version folder.");
+            throw new FormatException($"'{shown}' names no object: write s3://bucket/key, or s3://bucket/prefix/latest for the newest version folder.");
         }
 
         var bucket = rest[..slash];
         if (bucket.Length is < 3 or > 63 || !bucket.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.'))
         {
-            throw new FormatException($"'{location}': bucket '{bucket}' is not a valid bucket name (3-63 characters: a-z, 0-9, '-', '.').");
+            throw new FormatException($"'{shown}': bucket '{(bucket.Contains('@', StringComparison.Ordinal) ? "***@" + bucket[(bucket.LastIndexOf('@') + 1)..] : bucket)}' is not a valid bucket name (3-63 characters: a-z, 0-9, '-', '.').");
         }
 
         var key = rest[(slash + 1)..];
         var folderReference = key.EndsWith('/');
-        ObjectKeys.Validate(key.TrimEnd('/'), $"Object key in '{location}'");
+        ObjectKeys.Validate(key.TrimEnd('/'), $"Object key in '{shown}'");
         var segments = key.TrimEnd('/').Split('/');
         var latest = Array.IndexOf(segments, Latest);
         if (latest < 0)
         {
             return folderReference
-                ? throw new FormatException($"'{location}' names a folder; name the object, or end the folder with /{Latest} for its newest version.")
+                ? throw new FormatException($"'{shown}' names a folder; name the object, or end the folder with /{Latest} for its newest version.")
                 : new S3Location(bucket, key);
         }
 
         if (Array.LastIndexOf(segments, Latest) != latest)
         {
-            throw new FormatException($"'{location}' has more than one '{Latest}' segment.");
+            throw new FormatException($"'{shown}' has more than one '{Latest}' segment.");
         }
 
         return new S3Location(bucket, key.TrimEnd('/'))

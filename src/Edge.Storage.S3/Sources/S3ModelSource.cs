@@ -37,6 +37,12 @@ internal sealed partial class S3ModelSource(S3Connection connection, ModelCache 
         {
             throw new FileNotFoundException($"Model {location.Uri(key)} does not exist (bucket '{location.Bucket}', key '{key}').", location.Uri(key), e);
         }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            // The SDK's own message names neither the object nor the store; its error code is enough, and
+            // the SDK text is left out since it is not this package's to vouch for.
+            throw new UnauthorizedAccessException($"Model {location.Uri(key)}: the store refused the request ({(int)e.StatusCode} {e.ErrorCode ?? "no error code"}); check Storage:S3:AccessKey and Storage:S3:SecretKey (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and the bucket's policy.", e);
+        }
 
         var sha256 = head.Metadata[Sha256Metadata]?.Trim().ToLowerInvariant();
         if (sha256 is not null && !CacheEntry.IsSha256(sha256))
@@ -71,20 +77,20 @@ internal sealed partial class S3ModelSource(S3Connection connection, ModelCache 
         if (response.StatusCode == HttpStatusCode.PreconditionFailed)
         {
             response.Dispose();
-            throw new InvalidDataException($"Model {remote.Location} changed while it was being fetched (its ETag is no longer {remote.Version}); the next check fetches the new version.");
+            throw new InvalidDataException($"Model {remote.Shown} changed while it was being fetched (its ETag is no longer {remote.Version}); the next check fetches the new version.");
         }
 
         if ((int)response.StatusCode >= 500)
         {
             response.Dispose();
-            throw new HttpRequestException($"{remote.Location} answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
+            throw new HttpRequestException($"{remote.Shown} answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
         }
 
         if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.PartialContent))
         {
             var status = $"{(int)response.StatusCode} {response.ReasonPhrase}";
             response.Dispose();
-            throw new InvalidOperationException($"Model {remote.Location} answered HTTP {status} to a download.");
+            throw new InvalidOperationException($"Model {remote.Shown} answered HTTP {status} to a download.");
         }
 
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);

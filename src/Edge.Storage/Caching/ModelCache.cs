@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Edge.Plugin.Hosting.Secrets;
 
 namespace Edge.Storage.Caching;
 
@@ -122,7 +123,7 @@ internal sealed partial class ModelCache
                 if (!waited)
                 {
                     waited = true;
-                    LogWaitingForLock(_logger, reference);
+                    LogWaitingForLock(_logger, Redaction.Url(reference));
                 }
 
                 await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);

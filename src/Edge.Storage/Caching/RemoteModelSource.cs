@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Edge.Plugin;
 using Edge.Storage.Archives;
 using Microsoft.Extensions.Logging;
+using Edge.Plugin.Hosting.Secrets;
 
 namespace Edge.Storage.Caching;
 
@@ -84,7 +85,7 @@ internal abstract partial class RemoteModelSource : IModelSource
         {
             if (_offline.TryRemove(key, out _))
             {
-                LogOnline(Logger, key);
+                LogOnline(Logger, Redaction.Url(key));
             }
 
             if (Matches(known, knownPath, remote))
@@ -104,7 +105,7 @@ internal abstract partial class RemoteModelSource : IModelSource
                 knownPath = known is null ? null : Cache.Use(known);
                 if (Matches(known, knownPath, remote))
                 {
-                    LogReused(Logger, key, known!.Sha256);
+                    LogReused(Logger, Redaction.Url(key), known!.Sha256);
                     return Resolve(known, knownPath!);
                 }
 
@@ -124,7 +125,7 @@ internal abstract partial class RemoteModelSource : IModelSource
                         throw;
                     }
 
-                    LogRejectedKeptPrevious(Logger, e.Message, known!.Location, known.Sha256);
+                    LogRejectedKeptPrevious(Logger, e.Message, Redaction.Url(known!.Location), known.Sha256);
                     return Resolve(known, knownPath);
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTransient(e))
@@ -145,12 +146,12 @@ internal abstract partial class RemoteModelSource : IModelSource
             if (expected is not null && !string.Equals(expected, sha256, StringComparison.Ordinal))
             {
                 File.Delete(partial);
-                throw new InvalidDataException($"Model {remote.Location} (version {remote.Version}) has SHA-256 {sha256}, but {what} {expected}. Refusing it.");
+                throw new InvalidDataException($"Model {remote.Shown} (version {remote.Version}) has SHA-256 {sha256}, but {what} {expected}. Refusing it.");
             }
         }
 
         Cache.Commit(partial, sha256, remote.FileName);
-        LogVerified(Logger, remote.Location, remote.Version, sha256, size);
+        LogVerified(Logger, remote.Shown, remote.Version, sha256, size);
         return new CacheEntry(reference.Location, remote.Location, remote.Version, sha256, size, remote.FileName, DateTimeOffset.UtcNow);
     }
 
@@ -164,12 +165,12 @@ internal abstract partial class RemoteModelSource : IModelSource
     {
         if (known is null || knownPath is null)
         {
-            throw new IOException($"Model {reference.Location} could not be fetched ({error.Message}) and no verified copy is cached in {Cache.Root}. Check the store's address and the network.", error);
+            throw new IOException($"Model {Redaction.Url(reference.Location)} could not be fetched ({error.Message}) and no verified copy is cached in {Cache.Root}. Check the store's address and the network.", error);
         }
 
         if (_offline.TryAdd(reference.Location, true))
         {
-            LogOffline(Logger, reference.Location, error.Message, known.Location, known.Version, known.Sha256, known.VerifiedAt);
+            LogOffline(Logger, Redaction.Url(reference.Location), error.Message, Redaction.Url(known.Location), known.Version, known.Sha256, known.VerifiedAt);
         }
 
         return Resolve(known, knownPath);

@@ -1,3 +1,5 @@
+using Edge.Plugin.Hosting.Secrets;
+
 namespace Edge.Storage.Caching;
 
 /// <summary>
@@ -7,6 +9,9 @@ namespace Edge.Storage.Caching;
 internal sealed class RemoteObject(string location, string version, long? length, string? sha256, string fileName) : IDisposable
 {
     public string Location { get; } = location;
+
+    /// <summary>The location as logs and errors show it: a presigned or credentialed URL would leak otherwise.</summary>
+    public string Shown => Redaction.Url(Location);
 
     public string Version { get; } = version;
 

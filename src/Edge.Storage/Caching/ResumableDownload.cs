@@ -32,11 +32,11 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
             var offset = await ResumePointAsync(file, remote, hash, cancellationToken).ConfigureAwait(false);
             if (offset > 0)
             {
-                LogResuming(logger, remote.Location, offset, remote.Length ?? -1);
+                LogResuming(logger, remote.Shown, offset, remote.Length ?? -1);
             }
 
             var writeback = new EarlyWriteback(file.SafeFileHandle);
-            var progress = new DownloadProgress(logger, remote.Location, remote.Length, offset, options.ProgressInterval);
+            var progress = new DownloadProgress(logger, remote.Shown, remote.Length, offset, options.ProgressInterval);
             var chunk = options.MaxBytesPerSecond > 0 ? (int)Math.Clamp(options.MaxBytesPerSecond / 8, 16 << 10, MaxChunk) : MaxChunk;
             byte[][] buffers = [ArrayPool<byte>.Shared.Rent(chunk), ArrayPool<byte>.Shared.Rent(chunk)];
             var lastProgress = Stopwatch.StartNew();
@@ -54,7 +54,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
                             {
                                 // The store answered from the start (no range support, or a changed object under the same
                                 // validator): start over rather than splice two different bodies.
-                                LogRestart(logger, remote.Location, offset);
+                                LogRestart(logger, remote.Shown, offset);
                                 file.SetLength(0);
                                 file.Position = 0;
                                 hash.GetHashAndReset();
@@ -71,7 +71,7 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
 
                         if (remote.Length is { } expected && offset > expected)
                         {
-                            throw new InvalidDataException($"{remote.Location} sent {offset} bytes where the store announced {expected}.");
+                            throw new InvalidDataException($"{remote.Shown} sent {offset} bytes where the store announced {expected}.");
                         }
 
                         break;
@@ -83,11 +83,11 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
                         offset = file.Position;
                         if (lastProgress.Elapsed > options.ResumeWindow)
                         {
-                            throw new IOException($"Download of {remote.Location} stopped at {offset} of {remote.Length?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} bytes and did not resume within {options.ResumeWindow} (Storage:ResumeWindow): {e.Message}. The partial file is kept; the next attempt resumes it.", e);
+                            throw new IOException($"Download of {remote.Shown} stopped at {offset} of {remote.Length?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} bytes and did not resume within {options.ResumeWindow} (Storage:ResumeWindow): {e.Message}. The partial file is kept; the next attempt resumes it.", e);
                         }
 
                         var delay = TimeSpan.FromMilliseconds(Math.Min(250 * (1 << Math.Min(attempt++, 5)), 5000));
-                        LogBroken(logger, remote.Location, offset, remote.Length ?? -1, e.Message, delay.TotalSeconds);
+                        LogBroken(logger, remote.Shown, offset, remote.Length ?? -1, e.Message, delay.TotalSeconds);
                         await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                     }
                 }
@@ -142,8 +142,8 @@ internal sealed partial class ResumableDownload(StorageOptions options, ILogger 
                     await pending.ConfigureAwait(false);
                     if (failure is OperationCanceledException && stall.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                     {
-                        LogStalled(logger, remote.Location, options.ReadTimeout.TotalSeconds, offset - start, offset, remote.Length ?? -1);
-                        throw new TimeoutException($"{remote.Location} sent no bytes for {options.ReadTimeout.TotalSeconds:F1} s (Storage:ReadTimeout) after byte {offset}; the connection stalled", failure);
+                        LogStalled(logger, remote.Shown, options.ReadTimeout.TotalSeconds, offset - start, offset, remote.Length ?? -1);
+                        throw new TimeoutException($"{remote.Shown} sent no bytes for {options.ReadTimeout.TotalSeconds:F1} s (Storage:ReadTimeout) after byte {offset}; the connection stalled", failure);
                     }
 
                     ExceptionDispatchInfo.Throw(failure);

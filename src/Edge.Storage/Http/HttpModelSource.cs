@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Edge.Plugin;
 using Edge.Storage.Caching;
 using Microsoft.Extensions.Logging;
+using Edge.Plugin.Hosting.Secrets;
 
 namespace Edge.Storage.Http;
 
@@ -19,6 +20,7 @@ internal sealed class HttpModelSource(HttpClient client, ModelCache cache, Stora
     protected override async Task<RemoteObject> ProbeAsync(ModelReference reference, CacheEntry? known, CancellationToken cancellationToken)
     {
         var uri = new Uri(reference.Location, UriKind.Absolute);
+        var shown = Redaction.Url(uri);
         var fileName = Uri.UnescapeDataString(uri.Segments[^1]);
         fileName = ObjectKeys.IsSafeFileName(fileName) ? fileName : "model";
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -45,17 +47,17 @@ internal sealed class HttpModelSource(HttpClient client, ModelCache cache, Stora
 
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                throw new FileNotFoundException($"Model {uri} does not exist (HTTP 404).", uri.ToString());
+                throw new FileNotFoundException($"Model {shown} does not exist (HTTP 404).", shown);
             }
 
             if ((int)response.StatusCode >= 500)
             {
-                throw new HttpRequestException($"{uri} answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
+                throw new HttpRequestException($"{shown} answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
             }
 
             if (response.StatusCode != HttpStatusCode.OK)
             {
-                throw new InvalidOperationException($"Model {uri} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}; expected 200 or 304.");
+                throw new InvalidOperationException($"Model {shown} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}; expected 200 or 304.");
             }
 
             // Without a validator every check would download again; the content's hash then decides whether it changed.
@@ -101,13 +103,13 @@ internal sealed class HttpModelSource(HttpClient client, ModelCache cache, Stora
         if ((int)response.StatusCode >= 500)
         {
             response.Dispose();
-            throw new HttpRequestException($"{remote.Location} answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
+            throw new HttpRequestException($"{remote.Shown} answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
         }
 
         if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.PartialContent))
         {
             response.Dispose();
-            throw new InvalidOperationException($"Model {remote.Location} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase} to a download.");
+            throw new InvalidOperationException($"Model {remote.Shown} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase} to a download.");
         }
 
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
