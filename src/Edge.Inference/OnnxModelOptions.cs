@@ -102,7 +102,7 @@ public sealed class OnnxModelOptions
 
         if (!Enum.IsDefined(GraphOptimization))
         {
-            throw new ArgumentOutOfRangeException(nameof(GraphOptimization), GraphOptimization, "Unknown graph optimisation level.");
+            throw new ArgumentOutOfRangeException(nameof(GraphOptimization), GraphOptimization, $"GraphOptimization must be one of {string.Join(", ", Enum.GetNames<GraphOptimization>())}.");
         }
 
         if (!Enum.IsDefined(OperatorScheduling))

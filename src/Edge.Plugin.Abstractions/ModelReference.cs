@@ -54,7 +54,7 @@ public sealed record ModelReference
         var pin = text.LastIndexOf("#sha256=", StringComparison.OrdinalIgnoreCase);
         if (pin < 0)
         {
-            return new ModelReference(text, text, null);
+            return Checked(new ModelReference(text, text, null));
         }
 
         var hash = text[(pin + "#sha256=".Length)..].ToLowerInvariant();
@@ -64,7 +64,29 @@ public sealed record ModelReference
             throw new FormatException($"Model reference pins '{hash}' after #sha256=, which is not a 64-digit hex SHA-256.");
         }
 
-        return new ModelReference(text, text[..pin], hash);
+        return Checked(new ModelReference(text, text[..pin], hash));
+    }
+
+    /// <summary>A remote reference must parse as a URI here, or its fetch fails later with a bare "Invalid URI".</summary>
+    private static ModelReference Checked(ModelReference reference)
+    {
+        if (reference.IsLocal)
+        {
+            return reference;
+        }
+
+        try
+        {
+            _ = new Uri(reference.Location, UriKind.Absolute);
+            return reference;
+        }
+        catch (UriFormatException e)
+        {
+            // Only the scheme and the last segment are shown: the rest may hold user info or a signature.
+            var path = reference.Location.Split('?', '#')[0];
+            var name = path[(path.LastIndexOf('/') + 1)..];
+            throw new FormatException($"Model reference {reference.Scheme}://.../{name} is not a valid URI ({e.Message}); check its host (an IPv6 address goes in brackets) and escape spaces as %20.", e);
+        }
     }
 
     /// <inheritdoc />

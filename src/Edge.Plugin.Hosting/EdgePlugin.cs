@@ -259,7 +259,8 @@ public sealed class EdgePluginBuilder
         services.AddSingleton(state);
         services.AddOptions<PluginOptions>().BindConfiguration(PluginOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginOptions>>(new PluginOptionsValidator(inputRequired: trigger is null && _needsInput)));
-        services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName);
+        services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>());
         services.AddSingleton<PluginHealth>();
         services.AddSingleton<HealthEndpoint>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthEndpoint>());

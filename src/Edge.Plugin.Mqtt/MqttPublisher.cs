@@ -99,16 +99,11 @@ internal sealed partial class MqttPublisher : IMeasurementPublisher, IPublisherB
             await Task.WhenAny(_connecting, Task.Delay(drain)).ConfigureAwait(false);
         }
 
-        if (Client.IsConnected && _delivery.Waiting > 0 && drain > waited.Elapsed)
-        {
-            await _delivery.FlushAsync(drain - waited.Elapsed).ConfigureAwait(false);
-        }
-
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _connecting.ConfigureAwait(false);
 
-        // Waits up to ShutdownTimeoutSeconds for a connected broker to take the spool, then disposes the link and its client.
-        await _delivery.DisposeAsync().ConfigureAwait(false);
+        // A connected broker gets what is left of ShutdownTimeoutSeconds to take the spool; then the link and its client go.
+        await _delivery.CloseAsync(drain - waited.Elapsed).ConfigureAwait(false);
         _stopping.Dispose();
     }
 

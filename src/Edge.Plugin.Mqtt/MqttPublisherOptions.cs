@@ -171,15 +171,7 @@ internal sealed class MqttPublisherOptionsValidator : IValidateOptions<MqttPubli
             failures.Add($"{S}:AckTimeoutSeconds must be more than 0 and at most 3600; got {options.AckTimeoutSeconds}.");
         }
 
-        try
-        {
-            options.Spool.Validate();
-        }
-        catch (InvalidOperationException e)
-        {
-            // The spool names its keys from its own section; here it sits under the publisher's.
-            failures.Add(e.Message.Replace(SpoolOptions.SectionName, $"{S}:Spool", StringComparison.Ordinal));
-        }
+        failures.AddRange(options.Spool.Problems($"{S}:Spool"));
 
         if (options.UserName is null && options.Password is not null)
         {

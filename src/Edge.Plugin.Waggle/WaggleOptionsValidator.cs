@@ -43,6 +43,7 @@ internal sealed class WaggleOptionsValidator : IValidateOptions<WaggleOptions>
             failures.Add($"{Section}:MaxReconnectDelay ({options.MaxReconnectDelay}) must be at least ReconnectDelay ({options.ReconnectDelay}).");
         }
 
+        failures.AddRange(options.Spool.Problems($"{Section}:Spool"));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Edge.Inference;
 using Edge.Plugin;
 using Edge.Plugin.Hosting.Secrets;
@@ -123,11 +124,32 @@ public static partial class InferenceServiceCollectionExtensions
             }
             catch (ArgumentException e)
             {
-                // "Preprocessing:Gray16 ..." names its key; with the section in front it is the whole key.
-                failures.Add(e.Message.StartsWith("Preprocessing:", StringComparison.Ordinal) ? $"Inference:{e.Message}" : $"Inference: {e.Message}");
+                failures.Add(UnderSection(e));
             }
 
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+
+        /// <summary>
+        /// A model option's own failure starts with its key within the section ("IntraOpThreads must
+        /// be ..."); shown as the whole key with the value given, and without the exception's
+        /// "(Parameter ...)" suffix, the start-up error can name the environment variable as well.
+        /// </summary>
+        private static string UnderSection(ArgumentException e)
+        {
+            var text = e.Message;
+            var suffix = text.IndexOf(" (Parameter '", StringComparison.Ordinal);
+            if (suffix >= 0)
+            {
+                text = text[..suffix];
+            }
+
+            if (e is ArgumentOutOfRangeException { ActualValue: { } actual })
+            {
+                text = $"{text.TrimEnd('.')}; got {Convert.ToString(actual, CultureInfo.InvariantCulture)}.";
+            }
+
+            return $"{InferenceOptions.SectionName}:{text}";
         }
     }
 }

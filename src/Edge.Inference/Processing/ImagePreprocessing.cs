@@ -127,27 +127,27 @@ public sealed class ImagePreprocessing
     {
         if (Mean is not { Length: 0 or 1 or 3 } || Std is not { Length: 0 or 1 or 3 })
         {
-            throw new ArgumentException($"Preprocessing Mean and Std each need 3 values, one per channel, or 1 for every channel (or none, for 0 and 1); got Mean [{string.Join(", ", Mean ?? [])}] and Std [{string.Join(", ", Std ?? [])}].");
+            throw new ArgumentException($"Preprocessing:Mean and Preprocessing:Std each need 3 values, one per channel, or 1 for every channel (or none, for 0 and 1); got Mean [{string.Join(", ", Mean ?? [])}] and Std [{string.Join(", ", Std ?? [])}].");
         }
 
         if (Std.Any(s => s == 0f || !float.IsFinite(s)) || Mean.Any(m => !float.IsFinite(m)))
         {
-            throw new ArgumentException($"Preprocessing Mean values must be finite, and Std values finite and non-zero; got Mean [{string.Join(", ", Mean)}] and Std [{string.Join(", ", Std)}].");
+            throw new ArgumentException($"Preprocessing:Mean values must be finite, and Std values finite and non-zero; got Mean [{string.Join(", ", Mean)}] and Std [{string.Join(", ", Std)}].");
         }
 
         if (!float.IsFinite(Scale) || Scale == 0f)
         {
-            throw new ArgumentException($"Preprocessing Scale must be finite and non-zero; got {Scale}.");
+            throw new ArgumentException($"Preprocessing:Scale must be finite and non-zero; got {Scale}.");
         }
 
         if (!Enum.IsDefined(Resize))
         {
-            throw new ArgumentException($"Preprocessing Resize must be Stretch or Letterbox; got {Resize}.");
+            throw new ArgumentException($"Preprocessing:Resize must be Stretch or Letterbox; got {Resize}.");
         }
 
         if (Width < 0 || Height < 0)
         {
-            throw new ArgumentException("Preprocessing Width and Height must be 0 (use the frame's) or positive.");
+            throw new ArgumentException("Preprocessing:Width and Preprocessing:Height must be 0 (use the frame's) or positive.");
         }
 
         ValidateGray16();

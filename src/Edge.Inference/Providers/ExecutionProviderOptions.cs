@@ -86,7 +86,7 @@ public sealed class ExecutionProviderOptions
 
         if (!Enum.IsDefined(CudnnConvolutionSearch))
         {
-            throw new ArgumentOutOfRangeException(nameof(CudnnConvolutionSearch), CudnnConvolutionSearch, "Unknown cuDNN convolution search.");
+            throw new ArgumentOutOfRangeException(nameof(CudnnConvolutionSearch), CudnnConvolutionSearch, $"ExecutionProvider:CudnnConvolutionSearch must be one of {string.Join(", ", Enum.GetNames<CudnnConvolutionSearch>())}.");
         }
     }
 }

@@ -25,15 +25,8 @@ internal sealed partial class HealthEndpoint(PluginHealth health, IOptions<Healt
         var settings = options.Value;
         if (settings.Port is { } port)
         {
-            if (port is < 0 or > 65535)
-            {
-                throw new InvalidOperationException($"Health:Port must be 0-65535; got {port}.");
-            }
-
-            if (!IPAddress.TryParse(settings.Address, out var address))
-            {
-                throw new InvalidOperationException($"Health:Address must be an IP address; got '{settings.Address}'.");
-            }
+            // Checked at start by HealthOptionsValidator.
+            var address = IPAddress.Parse(settings.Address);
 
             // Bound here, not in ExecuteAsync, so a taken port fails start-up with its number named.
             _listener = new TcpListener(address, port);

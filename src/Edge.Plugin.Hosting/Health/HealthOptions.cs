@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Options;
+
 namespace Edge.Plugin.Hosting.Health;
 
 /// <summary>
@@ -27,4 +31,33 @@ public interface IPublisherBacklog
 {
     /// <summary>Measurements accepted but not yet delivered.</summary>
     long Backlog { get; }
+}
+
+/// <summary>Checks the health settings at start, naming each bad one by its full key.</summary>
+internal sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
+{
+    // Beyond a month no plugin is usefully alive; the cap also keeps TimeSpan.FromSeconds in range.
+    private const int MaxStaleAfterSeconds = 30 * 24 * 3600;
+
+    public ValidateOptionsResult Validate(string? name, HealthOptions options)
+    {
+        const string S = HealthOptions.SectionName;
+        var failures = new List<string>();
+        if (options.Port is < 0 or > 65535)
+        {
+            failures.Add($"{S}:Port must be 0-65535 (0 lets the system choose); got {options.Port.Value.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (!IPAddress.TryParse(options.Address, out _))
+        {
+            failures.Add($"{S}:Address must be an IP address such as 0.0.0.0 or 127.0.0.1; got '{options.Address}'.");
+        }
+
+        if (options.StaleAfterSeconds is < 0 or > MaxStaleAfterSeconds || double.IsNaN(options.StaleAfterSeconds))
+        {
+            failures.Add($"{S}:StaleAfterSeconds must be 0 (off) to {MaxStaleAfterSeconds} (30 days) seconds; got {options.StaleAfterSeconds.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }

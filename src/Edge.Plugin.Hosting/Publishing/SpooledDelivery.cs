@@ -24,6 +24,7 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
     private readonly TimeSpan _drainOnStop;
     private volatile bool _linkDown;
     private volatile bool _lastAttemptFailed;
+    private volatile bool _saidBack;
     private long _delivered;
     private int _disposed;
     private long _rejected;
@@ -86,6 +87,7 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
                 {
                     _linkDown = true;
                     _lastAttemptFailed = true;
+                    _saidBack = false;
                     LogLinkDown(_logger, _link.Description, e.Message, _spool.Directory);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -114,6 +116,8 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
     /// </summary>
     public void Retry()
     {
+        // Up again, as far as the link knows: the last failure no longer means the far end is down.
+        _saidBack = true;
         if (Volatile.Read(ref _disposed) == 0 && _retry.CurrentCount == 0)
         {
             try
@@ -149,7 +153,14 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
         return true;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => CloseAsync(_drainOnStop);
+
+    /// <summary>
+    /// Gives a live link up to <paramref name="drain"/> to empty the spool, then stops; what is left
+    /// waits on disk for the next run. A publisher that spent part of its shutdown time already (on a
+    /// first connect) passes what remains, so that stopping never takes longer than that time once.
+    /// </summary>
+    public async ValueTask CloseAsync(TimeSpan drain)
     {
         // The container disposes a publisher once per registration it is reachable through.
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -157,10 +168,9 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
             return;
         }
 
-        // Give a live link a moment to empty the spool; what is left waits on disk for the next run.
-        if (_spool.Count > 0 && !_lastAttemptFailed)
+        if (_spool.Count > 0 && (!_lastAttemptFailed || _saidBack) && drain > TimeSpan.Zero)
         {
-            await FlushAsync(_drainOnStop).ConfigureAwait(false);
+            await FlushAsync(drain).ConfigureAwait(false);
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -232,6 +242,7 @@ internal sealed partial class SpooledDelivery : IAsyncDisposable
                 {
                     _linkDown = true;
                     _lastAttemptFailed = true;
+                    _saidBack = false;
                     retryIn = _backoff.Delay(failures++);
                     LogRetry(_logger, _link.Description, e.Message, _spool.Count, retryIn.Value.TotalSeconds);
                 }

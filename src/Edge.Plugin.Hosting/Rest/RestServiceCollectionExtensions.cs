@@ -62,6 +62,8 @@ public static class RestServiceCollectionExtensions
                 failures.Add($"{S}:Method must be POST or PUT; got '{options.Method}'.");
             }
 
+            failures.AddRange(options.Spool.Problems($"{S}:Spool"));
+
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
     }

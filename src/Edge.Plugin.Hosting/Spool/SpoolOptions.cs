@@ -67,6 +67,30 @@ public sealed class SpoolOptions
     /// <summary>What happens to a new record when the spool is full. Default <see cref="SpoolFullPolicy.DropOldest"/>.</summary>
     public SpoolFullPolicy WhenFull { get; set; } = SpoolFullPolicy.DropOldest;
 
+    /// <summary>
+    /// What is wrong with these settings, each failure starting with its full key under
+    /// <paramref name="section"/>: the spool sits under each publisher's section, and the start-up
+    /// error must name the key (and so the environment variable) the user really set. An unset
+    /// <see cref="Directory"/> is not a failure here: each publisher chooses its default after validation.
+    /// </summary>
+    internal IEnumerable<string> Problems(string section)
+    {
+        if (Directory is not null && string.IsNullOrWhiteSpace(Directory))
+        {
+            yield return $"{section}:Directory is empty; leave it unset for the default, or name a folder.";
+        }
+
+        if (SegmentBytes < 1024)
+        {
+            yield return $"{section}:SegmentBytes must be at least 1024; got {SegmentBytes}.";
+        }
+
+        if (MaxBytes < SegmentBytes)
+        {
+            yield return $"{section}:MaxBytes ({MaxBytes}) must be at least {section}:SegmentBytes ({SegmentBytes}).";
+        }
+    }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(Directory))
@@ -74,14 +98,9 @@ public sealed class SpoolOptions
             throw new InvalidOperationException($"{SectionName}:Directory is not set.");
         }
 
-        if (SegmentBytes < 1024)
+        if (Problems(SectionName).FirstOrDefault() is { } problem)
         {
-            throw new InvalidOperationException($"{SectionName}:SegmentBytes must be at least 1024; got {SegmentBytes}.");
-        }
-
-        if (MaxBytes < SegmentBytes)
-        {
-            throw new InvalidOperationException($"{SectionName}:MaxBytes ({MaxBytes}) must be at least SegmentBytes ({SegmentBytes}).");
+            throw new InvalidOperationException(problem);
         }
     }
 }
